@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs dependencies if missing, builds, and runs every test through CTest:
+#   1. the normal build (unit + integration tests),
+#   2. the ASan+UBSan build (unit + integration tests),
+#   3. the libFuzzer targets (clang) for a bounded time.
+# Env: MESHMQ_SKIP_ASAN=1 / MESHMQ_SKIP_FUZZ=1 skip a stage for quick local runs (CI runs all),
+#      MESHMQ_FUZZ_SECONDS (default 30).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+status=0
+
+echo "== build (RelWithDebInfo)"
+scripts/build.sh build
+echo "== tests"
+(cd build && ctest --output-on-failure -j 2 --timeout 600) || status=1
+
+if [ "${MESHMQ_SKIP_ASAN:-0}" != 1 ]; then
+  echo "== build (ASan+UBSan)"
+  MESHMQ_BUILD_TYPE=Debug scripts/build.sh build-asan -DMESHMQ_SANITIZE=ON
+  echo "== tests under ASan+UBSan"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+     ctest --output-on-failure -j 2 --timeout 900 -LE no_asan) || status=1
+fi
+
+if [ "${MESHMQ_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== fuzz (clang libFuzzer, ${MESHMQ_FUZZ_SECONDS:-30}s per target)"
+  if [ ! -f build-fuzz/CMakeCache.txt ]; then
+    CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DMESHMQ_FUZZ=ON -DMESHMQ_WERROR=OFF -DMESHMQ_FUZZ_SECONDS="${MESHMQ_FUZZ_SECONDS:-30}"
+  fi
+  cmake --build build-fuzz -j "$(nproc)" --target fuzzers
+  (cd build-fuzz && ctest --output-on-failure -L fuzz) || status=1
+fi
+
+if [ $status -ne 0 ]; then
+  echo "test.sh: FAILED"
+else
+  echo "test.sh: all stages passed"
+fi
+exit $status

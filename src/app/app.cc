@@ -1,0 +1,1 @@
+// Wiring of modules into a running node (filled in with the broker).

@@ -1,0 +1,86 @@
+// The node's effective configuration: defaults, then the JSON config file, then MESHMQ_*
+// environment variables, then command-line flags (each later source overrides the earlier).
+//
+// Built once at start-up on the main thread, then read-only and shared by every module.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace meshmq::config {
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+  std::string ToString() const;  // "host:port", IPv6 hosts in brackets
+  bool operator==(const HostPort&) const = default;
+};
+
+// Parses "host:port", "[v6]:port" or ":port" (host defaults to 0.0.0.0). Port 0 is allowed
+// (bind to any free port).
+absl::StatusOr<HostPort> ParseHostPort(const std::string& text);
+
+struct Config {
+  // --- node
+  std::string node_id;           // --node-id; default: the host name (pod name in Kubernetes)
+  int workers = 0;               // --workers; 0 = one per hardware thread
+  std::string log_level = "info";  // --log-level trace|debug|info|warn|error
+  std::string log_format = "text";  // --log-format text|json
+
+  // --- MQTT listener and protocol limits
+  HostPort mqtt_listen{"0.0.0.0", 1883};  // --mqtt-listen
+  uint32_t max_connections = 100000;      // --max-connections (0 = unlimited)
+  uint32_t max_packet_size = 1048576;     // --max-packet-size, bytes, both directions
+  uint32_t max_queued_messages = 1000;    // --max-queued-messages per session (offline + pending)
+  uint16_t max_inflight = 32;             // --max-inflight: QoS 1/2 window per session each way
+  uint16_t max_topic_alias = 64;          // --max-topic-alias: server's Topic Alias Maximum
+  uint32_t max_session_expiry = 4294967295u;  // --max-session-expiry seconds (cap on v5 requests)
+  uint16_t max_keep_alive = 0;            // --max-keep-alive seconds (0 = accept client's value)
+  uint32_t connect_timeout_ms = 10000;    // --connect-timeout-ms: CONNECT must arrive within
+  uint32_t retry_interval_ms = 20000;     // --retry-interval-ms: resend unacked QoS>0 (3.x only)
+  std::string shared_subscription_strategy = "round_robin";  // round_robin|random|hash_client_id
+  uint32_t sys_interval_s = 10;           // --sys-interval: $SYS publish period, 0 = off
+
+  // --- cluster (see docs/cluster.md)
+  HostPort cluster_listen{"0.0.0.0", 8081};  // --cluster-listen
+  std::string cluster_advertise;             // --cluster-advertise host:port; default derived
+  std::string cluster_name = "meshmq";       // --cluster-name
+  std::string cluster_secret;                // --cluster-secret (never logged or printed)
+  std::string cluster_secret_file;           // --cluster-secret-file
+  std::string discovery = "none";            // --discovery none|static|dns
+  std::vector<HostPort> peers;               // --peers host:port,host:port
+  std::string dns_name;                      // --dns-name
+  std::string dns_server;                    // --dns-server host:port (tests)
+  uint32_t dns_refresh_ms = 5000;            // --dns-refresh-ms
+  uint32_t failure_timeout_ms = 5000;        // --failure-timeout (ms)
+
+  // --- HTTP (metrics, health, admin API)
+  HostPort http_listen{"0.0.0.0", 8082};  // --http-listen; port 0 with host "off" disables
+
+  // --- storage
+  std::string storage = "memory";  // --storage memory|rocksdb
+  std::string data_dir;            // --data-dir
+
+  // --- testing aids, off by default
+  bool debug_fault_injection = false;  // --debug-fault-injection: "$meshmq/debug/throw" throws
+};
+
+// Outcome of command-line parsing: a config to run, or an exit (help/version/print-config/error).
+struct LoadResult {
+  Config config;
+  bool exit_now = false;  // --help, --version, --print-config were handled, or an error
+  int exit_code = 0;      // 0 after --help/--version/--print-config, 2 after an error
+  std::string output;     // text for stdout (help, version, effective config)
+  std::string error;      // one clear line for stderr, naming the flag/key/variable at fault
+};
+
+// Parses argv, the environment (`envp`, as given to main) and the --config file.
+LoadResult Load(int argc, const char* const* argv, const char* const* envp);
+
+// The effective configuration as JSON, secrets replaced by "***".
+std::string ToJson(const Config& config);
+
+}  // namespace meshmq::config
