@@ -1,0 +1,36 @@
+// An application message as it travels through the broker: immutable once built, shared by every
+// subscriber, shard and node forwarder through MessagePtr, never copied per subscriber.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "codec/properties.h"
+#include "codec/shared_bytes.h"
+
+namespace meshmq::broker {
+
+struct Message {
+  std::string topic;
+  codec::SharedBytes payload;
+  uint8_t qos = 0;      // QoS as published; each delivery is downgraded to the granted QoS
+  bool retain = false;  // the RETAIN flag as published
+  // Only the properties that pass through to subscribers unchanged [MQTT-3.3.2-17..20]:
+  // payload format, content type, response topic, correlation data, user properties. Message
+  // expiry is kept as an absolute deadline instead, so it can be decremented on delivery.
+  codec::Properties properties;
+  // Absolute expiry in milliseconds since the Unix epoch (wall clock, so it survives forwarding
+  // to another node); empty = never expires.
+  std::optional<int64_t> expiry_at_ms;
+  // Who published it: no-local suppression compares the client id [MQTT-3.8.3-3]; the node id
+  // tells a forwarded message from a local one.
+  std::string origin_client_id;
+  std::string origin_node;
+  int64_t timestamp_ms = 0;  // when the broker accepted it (retained last-writer-wins)
+};
+
+using MessagePtr = std::shared_ptr<const Message>;
+
+}  // namespace meshmq::broker
