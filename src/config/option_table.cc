@@ -1,0 +1,137 @@
+#include "config/option_table.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace meshmq::config::internal {
+namespace {
+
+constexpr int64_t kU32Max = std::numeric_limits<uint32_t>::max();
+
+const std::vector<Option>& Table() {
+  // Rows follow the order of Config's members so --help and --print-config read like config.h.
+  static const auto* const kTable = new std::vector<Option>{
+      // --- node
+      {.flag = "node-id", .field = &Config::node_id,
+       .help = "Unique name of this node in the cluster; empty = $HOSTNAME or the host name."},
+      {.flag = "workers", .field = &Config::workers,
+       .help = "Worker threads (shards); 0 = one per hardware thread.", .min = 0, .max = 1024},
+      {.flag = "log-level", .field = &Config::log_level, .help = "Minimum log level.",
+       .choices = {"trace", "debug", "info", "warn", "error"}},
+      {.flag = "log-format", .field = &Config::log_format, .help = "Log line format.",
+       .choices = {"text", "json"}},
+      // --- MQTT listener and protocol limits
+      {.flag = "mqtt-listen", .field = &Config::mqtt_listen,
+       .help = "MQTT TCP listener address; port 0 picks a free port."},
+      {.flag = "max-connections", .field = &Config::max_connections,
+       .help = "Maximum concurrent client connections; 0 = unlimited."},
+      // 268,435,455 is the largest Variable Byte Integer (MQTT 5 section 1.5.5); below 16 bytes
+      // not even a small PUBLISH fits.
+      {.flag = "max-packet-size", .field = &Config::max_packet_size,
+       .help = "Maximum MQTT packet size in bytes, both directions.", .min = 16,
+       .max = 268435455},
+      {.flag = "max-queued-messages", .field = &Config::max_queued_messages,
+       .help = "Maximum queued messages per session (offline and pending)."},
+      // Receive Maximum 0 is a Protocol Error (MQTT 5 section 3.2.2.3.3): no QoS 1/2 could flow.
+      {.flag = "max-inflight", .field = &Config::max_inflight,
+       .help = "QoS 1/2 in-flight window per session, each direction.", .min = 1, .max = 65535},
+      {.flag = "max-topic-alias", .field = &Config::max_topic_alias,
+       .help = "Topic Alias Maximum announced to MQTT 5 clients; 0 = no aliases.", .min = 0,
+       .max = 65535},
+      {.flag = "max-session-expiry", .field = &Config::max_session_expiry,
+       .help = "Cap in seconds on the Session Expiry Interval clients may request."},
+      {.flag = "max-keep-alive", .field = &Config::max_keep_alive,
+       .help = "Cap in seconds on client keep-alive; 0 = accept the client's value."},
+      {.flag = "connect-timeout-ms", .field = &Config::connect_timeout_ms,
+       .help = "CONNECT must arrive within this many milliseconds of accepting.", .min = 1,
+       .max = kU32Max},
+      {.flag = "retry-interval-ms", .field = &Config::retry_interval_ms,
+       .help = "Resend unacknowledged QoS 1/2 messages after this many ms (MQTT 3.x only).",
+       .min = 1, .max = kU32Max},
+      {.flag = "shared-subscription-strategy", .field = &Config::shared_subscription_strategy,
+       .help = "How a shared subscription picks a member.",
+       .choices = {"round_robin", "random", "hash_client_id"}},
+      {.flag = "sys-interval", .field = &Config::sys_interval_s,
+       .help = "Seconds between $SYS topic updates; 0 = off."},
+      // --- cluster
+      {.flag = "cluster-listen", .field = &Config::cluster_listen,
+       .help = "gRPC listener for other nodes."},
+      {.flag = "cluster-advertise", .field = &Config::cluster_advertise,
+       .help = "host:port other nodes use to reach this one; empty = derived.",
+       .host_port_text = true},
+      {.flag = "cluster-name", .field = &Config::cluster_name,
+       .help = "Nodes only join peers with the same cluster name."},
+      {.flag = "cluster-secret", .field = &Config::cluster_secret,
+       .help = "Shared secret nodes present to each other; never printed.", .secret = true},
+      {.flag = "cluster-secret-file", .field = &Config::cluster_secret_file,
+       .help = "File holding the cluster secret (trimmed); overrides cluster-secret."},
+      {.flag = "discovery", .field = &Config::discovery,
+       .help = "How peers are found: static needs peers, dns needs dns-name.",
+       .choices = {"none", "static", "dns"}},
+      {.flag = "peers", .field = &Config::peers,
+       .help = "Comma-separated host:port list of peers (discovery=static)."},
+      {.flag = "dns-name", .field = &Config::dns_name,
+       .help = "DNS name whose A/AAAA records are the peers (discovery=dns)."},
+      {.flag = "dns-server", .field = &Config::dns_server,
+       .help = "host:port of the DNS server to ask; empty = system resolver.",
+       .host_port_text = true},
+      {.flag = "dns-refresh-ms", .field = &Config::dns_refresh_ms,
+       .help = "Milliseconds between DNS lookups.", .min = 1, .max = kU32Max},
+      {.flag = "failure-timeout", .field = &Config::failure_timeout_ms,
+       .help = "Milliseconds without contact before a peer is considered down.", .min = 1,
+       .max = kU32Max},
+      // --- HTTP
+      {.flag = "http-listen", .field = &Config::http_listen,
+       .help = "HTTP listener for /metrics, /healthz and the admin API; \"off\" disables.",
+       .allow_off = true},
+      // --- storage
+      {.flag = "storage", .field = &Config::storage,
+       .help = "Session and retained-message store; rocksdb needs data-dir.",
+       .choices = {"memory", "rocksdb"}},
+      {.flag = "data-dir", .field = &Config::data_dir,
+       .help = "Directory for on-disk storage."},
+      // --- testing aids
+      {.flag = "debug-fault-injection", .field = &Config::debug_fault_injection,
+       .help = "Testing only: publishing to \"$meshmq/debug/throw\" throws in the handler."},
+  };
+  return *kTable;
+}
+
+std::string Transform(absl::string_view flag, bool upper) {
+  std::string out(flag);
+  for (char& c : out) {
+    if (c == '-') c = '_';
+    if (upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::span<const Option> Options() { return Table(); }
+
+const Option* FindOptionByFlag(absl::string_view flag) {
+  for (const Option& option : Table()) {
+    if (option.flag == flag) return &option;
+  }
+  return nullptr;
+}
+
+const Option* FindOptionByKey(absl::string_view key) {
+  for (const Option& option : Table()) {
+    if (JsonKey(option) == key) return &option;
+  }
+  return nullptr;
+}
+
+std::string EnvName(const Option& option) {
+  return std::string(kEnvPrefix) + Transform(option.flag, /*upper=*/true);
+}
+
+std::string JsonKey(const Option& option) { return Transform(option.flag, /*upper=*/false); }
+
+size_t IndexOf(const Option& option) {
+  return static_cast<size_t>(&option - Table().data());
+}
+
+}  // namespace meshmq::config::internal

@@ -1,0 +1,204 @@
+#include "config/option_value.h"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace meshmq::config::internal {
+namespace {
+
+// Lets std::visit take one lambda per member type.
+template <typename... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+
+template <typename T>
+std::pair<int64_t, int64_t> RangeOf(const Option& option) {
+  return {std::max<int64_t>(option.min, std::numeric_limits<T>::min()),
+          std::min<int64_t>(option.max, std::numeric_limits<T>::max())};
+}
+
+template <typename T>
+absl::Status SetInteger(const Option& option, absl::string_view text, T& out) {
+  auto [lo, hi] = RangeOf<T>(option);
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec == std::errc::invalid_argument || end != text.data() + text.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not an integer"));
+  }
+  if (ec == std::errc::result_out_of_range || value < lo || value > hi) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("value ", text, " out of range [", lo, ", ", hi, "]"));
+  }
+  out = static_cast<T>(value);
+  return absl::OkStatus();
+}
+
+absl::Status SetString(const Option& option, absl::string_view text, std::string& out) {
+  if (!option.choices.empty() &&
+      std::find(option.choices.begin(), option.choices.end(), text) == option.choices.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not one of ",
+                                                   absl::StrJoin(option.choices, "|")));
+  }
+  if (option.host_port_text && !text.empty()) {
+    absl::StatusOr<HostPort> parsed = ParseHostPort(std::string(text));
+    if (!parsed.ok()) return parsed.status();
+  }
+  out = std::string(text);
+  return absl::OkStatus();
+}
+
+absl::Status SetBool(absl::string_view text, bool& out) {
+  if (text != "true" && text != "false") {
+    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not true|false"));
+  }
+  out = text == "true";
+  return absl::OkStatus();
+}
+
+absl::Status SetHostPort(const Option& option, absl::string_view text, HostPort& out) {
+  if (option.allow_off && text == "off") {
+    out = HostPort{"off", 0};
+    return absl::OkStatus();
+  }
+  absl::StatusOr<HostPort> parsed = ParseHostPort(std::string(text));
+  if (!parsed.ok()) return parsed.status();
+  out = *parsed;
+  return absl::OkStatus();
+}
+
+// "a:1, b:2," -> two peers; empty items are skipped so a trailing comma is harmless.
+absl::Status SetHostPortList(absl::string_view text, std::vector<HostPort>& out) {
+  std::vector<HostPort> list;
+  for (absl::string_view item : absl::StrSplit(text, ',')) {
+    item = absl::StripAsciiWhitespace(item);
+    if (item.empty()) continue;
+    absl::StatusOr<HostPort> parsed = ParseHostPort(std::string(item));
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("item ", list.size() + 1, ": ", parsed.status().message()));
+    }
+    list.push_back(*parsed);
+  }
+  out = std::move(list);
+  return absl::OkStatus();
+}
+
+absl::Status WrongType(absl::string_view expected, const nlohmann::json& value) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("expected ", expected, ", got ", value.type_name()));
+}
+
+}  // namespace
+
+bool IsBool(const Option& option) { return std::holds_alternative<bool Config::*>(option.field); }
+
+absl::Status SetFromText(const Option& option, absl::string_view text, Config& config) {
+  return std::visit(
+      Overloaded{
+          [&](std::string Config::*m) { return SetString(option, text, config.*m); },
+          [&](bool Config::*m) { return SetBool(text, config.*m); },
+          [&](int Config::*m) { return SetInteger(option, text, config.*m); },
+          [&](uint16_t Config::*m) { return SetInteger(option, text, config.*m); },
+          [&](uint32_t Config::*m) { return SetInteger(option, text, config.*m); },
+          [&](HostPort Config::*m) { return SetHostPort(option, text, config.*m); },
+          [&](std::vector<HostPort> Config::*m) { return SetHostPortList(text, config.*m); },
+      },
+      option.field);
+}
+
+absl::StatusOr<std::string> JsonToText(const Option& option, const nlohmann::json& value) {
+  return std::visit(
+      Overloaded{
+          [&](bool Config::*) -> absl::StatusOr<std::string> {
+            if (!value.is_boolean()) return WrongType("true or false", value);
+            return value.get<bool>() ? "true" : "false";
+          },
+          [&](std::vector<HostPort> Config::*) -> absl::StatusOr<std::string> {
+            if (value.is_string()) return value.get<std::string>();
+            if (!value.is_array()) return WrongType("an array of \"host:port\" strings", value);
+            std::vector<std::string> items;
+            for (const nlohmann::json& item : value) {
+              if (!item.is_string()) return WrongType("an array of \"host:port\" strings", item);
+              items.push_back(item.get<std::string>());
+            }
+            return absl::StrJoin(items, ",");
+          },
+          [&](auto member) -> absl::StatusOr<std::string> {
+            using Field = std::remove_reference_t<decltype(Config{}.*member)>;
+            if constexpr (std::is_integral_v<Field>) {
+              if (value.is_number_unsigned()) return std::to_string(value.get<uint64_t>());
+              if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
+              return WrongType("an integer", value);
+            } else {
+              if (!value.is_string()) return WrongType("a string", value);
+              return value.get<std::string>();
+            }
+          },
+      },
+      option.field);
+}
+
+nlohmann::ordered_json ToJsonValue(const Option& option, const Config& config) {
+  return std::visit(
+      Overloaded{
+          [&](std::string Config::*m) -> nlohmann::ordered_json {
+            const std::string& text = config.*m;
+            return option.secret && !text.empty() ? "***" : text;
+          },
+          [&](HostPort Config::*m) -> nlohmann::ordered_json {
+            const HostPort& hp = config.*m;
+            return option.allow_off && hp.host == "off" ? "off" : hp.ToString();
+          },
+          [&](std::vector<HostPort> Config::*m) -> nlohmann::ordered_json {
+            nlohmann::ordered_json list = nlohmann::ordered_json::array();
+            for (const HostPort& hp : config.*m) list.push_back(hp.ToString());
+            return list;
+          },
+          [&](auto m) -> nlohmann::ordered_json { return config.*m; },  // bool and integers
+      },
+      option.field);
+}
+
+std::string DisplayValue(const Option& option, const Config& config) {
+  nlohmann::ordered_json value = ToJsonValue(option, config);
+  if (value.is_array()) {
+    std::vector<std::string> items;
+    for (const auto& item : value) items.push_back(item.get<std::string>());
+    return items.empty() ? "\"\"" : absl::StrJoin(items, ",");
+  }
+  if (value.is_string()) {
+    std::string text = value.get<std::string>();
+    return text.empty() ? "\"\"" : text;
+  }
+  return value.dump();
+}
+
+std::string ValueHint(const Option& option) {
+  if (!option.choices.empty()) return absl::StrJoin(option.choices, "|");
+  return std::visit(
+      Overloaded{
+          [&](std::string Config::*) -> std::string {
+            return option.host_port_text ? "HOST:PORT" : "STRING";
+          },
+          [&](bool Config::*) -> std::string { return ""; },
+          [&](HostPort Config::*) -> std::string {
+            return option.allow_off ? "HOST:PORT|off" : "HOST:PORT";
+          },
+          [&](std::vector<HostPort> Config::*) -> std::string { return "HOST:PORT,..."; },
+          [&](auto m) -> std::string {
+            using Field = std::remove_reference_t<decltype(Config{}.*m)>;
+            auto [lo, hi] = RangeOf<Field>(option);
+            return absl::StrCat("INT ", lo, "..", hi);
+          },
+      },
+      option.field);
+}
+
+}  // namespace meshmq::config::internal
