@@ -129,9 +129,10 @@ class Broker:
                 return self
             except OSError:
                 time.sleep(0.02)
+        log = self.read_log()
         self.stop()
         raise RuntimeError("broker did not accept connections on port %d (exit=%s): %s\nlog:\n%s"
-                           % (self.port, self.proc.returncode, " ".join(cmd), self.read_log()))
+                           % (self.port, self.proc.returncode, " ".join(cmd), log))
 
     def read_log(self):
         try:
