@@ -51,8 +51,11 @@ class Decoder {
  private:
   DecodeRole role_;
   uint32_t max_packet_size_;
+  DecodeResult Poison(DecodeError error);
+
   ProtocolVersion version_ = ProtocolVersion::kV311;
   bool version_known_ = false;
+  bool connect_seen_ = false;  // a second CONNECT is a Protocol Error [MQTT-3.1.0-2]
   bool poisoned_ = false;
   std::string buffer_;
   std::size_t consumed_ = 0;

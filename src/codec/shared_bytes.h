@@ -39,7 +39,13 @@ class SharedBytes {
   std::string_view view() const { return {data_, size_}; }
   std::string str() const { return std::string(view()); }
 
-  friend bool operator==(const SharedBytes& a, const SharedBytes& b) { return a.view() == b.view(); }
+  // The block this view points into (null for a default-constructed view). Lets a writer hold
+  // the whole received packet, and tests check that a payload was not copied.
+  const std::shared_ptr<const std::string>& block() const { return owner_; }
+
+  friend bool operator==(const SharedBytes& a, const SharedBytes& b) {
+    return a.view() == b.view();
+  }
 
  private:
   std::shared_ptr<const std::string> owner_;
