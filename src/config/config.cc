@@ -64,8 +64,8 @@ LoadResult Load(int argc, const char* const* argv, const char* const* envp) {
   try {
     return LoadOrExit(argc, argv, envp);
   } catch (const std::exception& e) {
-    return Exit(2, "", absl::StrCat("meshmq: internal error while loading configuration: ",
-                                    e.what()));
+    return Exit(2, "",
+                absl::StrCat("meshmq: internal error while loading configuration: ", e.what()));
   }
 }
 

@@ -9,10 +9,22 @@ namespace meshmq::config::internal {
 namespace {
 
 // nlohmann's token_type_name() values: the only text that may follow "; expected ".
-constexpr std::array<absl::string_view, 16> kTokenNames = {
-    "<uninitialized>", "true literal", "false literal", "null literal", "string literal",
-    "number literal", "'['", "'{'", "']'", "'}'", "':'", "','", "<parse error>", "end of input",
-    "'[', '{', or a literal", "unknown token"};
+constexpr std::array<absl::string_view, 16> kTokenNames = {"<uninitialized>",
+                                                           "true literal",
+                                                           "false literal",
+                                                           "null literal",
+                                                           "string literal",
+                                                           "number literal",
+                                                           "'['",
+                                                           "'{'",
+                                                           "']'",
+                                                           "'}'",
+                                                           "':'",
+                                                           "','",
+                                                           "<parse error>",
+                                                           "end of input",
+                                                           "'[', '{', or a literal",
+                                                           "unknown token"};
 
 }  // namespace
 

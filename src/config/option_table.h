@@ -19,9 +19,9 @@
 namespace meshmq::config::internal {
 
 // Which Config member an option writes. The member's type decides how text is parsed.
-using FieldPtr = std::variant<std::string Config::*, bool Config::*, int Config::*,
-                              uint16_t Config::*, uint32_t Config::*, HostPort Config::*,
-                              std::vector<HostPort> Config::*>;
+using FieldPtr =
+    std::variant<std::string Config::*, bool Config::*, int Config::*, uint16_t Config::*,
+                 uint32_t Config::*, HostPort Config::*, std::vector<HostPort> Config::*>;
 
 struct Option {
   absl::string_view flag;  // "mqtt-listen": the one name everything else is derived from

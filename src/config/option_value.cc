@@ -43,8 +43,8 @@ absl::Status SetInteger(const Option& option, absl::string_view text, T& out) {
 absl::Status SetString(const Option& option, absl::string_view text, std::string& out) {
   if (!option.choices.empty() &&
       std::find(option.choices.begin(), option.choices.end(), text) == option.choices.end()) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not one of ",
-                                                   absl::StrJoin(option.choices, "|")));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" is not one of ", absl::StrJoin(option.choices, "|")));
   }
   if (option.host_port_text && !text.empty()) {
     absl::StatusOr<HostPort> parsed = ParseHostPort(std::string(text));
@@ -95,6 +95,46 @@ absl::Status WrongType(absl::string_view expected, const nlohmann::json& value) 
       absl::StrCat("expected ", expected, ", got ", value.type_name()));
 }
 
+template <typename M>
+struct MemberTypeOf;
+template <typename T>
+struct MemberTypeOf<T Config::*> {
+  using type = T;
+};
+// The type of the Config member a FieldPtr alternative points to.
+template <typename M>
+using MemberType = typename MemberTypeOf<M>::type;
+
+constexpr absl::string_view kListType = "an array of \"host:port\" strings";
+
+// The JSON types a file may use for each member type; the result feeds SetFromText.
+template <typename Field>
+absl::StatusOr<std::string> JsonScalarText(const nlohmann::json& value) {
+  if constexpr (std::is_same_v<Field, bool>) {
+    if (!value.is_boolean()) return WrongType("true or false", value);
+    return std::string(value.get<bool>() ? "true" : "false");
+  } else if constexpr (std::is_integral_v<Field>) {
+    if (value.is_number_unsigned()) return std::to_string(value.get<uint64_t>());
+    if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
+    return WrongType("an integer", value);
+  } else {  // strings and host:port
+    if (!value.is_string()) return WrongType("a string", value);
+    return value.get<std::string>();
+  }
+}
+
+// Peers: an array of "host:port" strings, or one comma-separated string like the flag.
+absl::StatusOr<std::string> JsonListText(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (!value.is_array()) return WrongType(kListType, value);
+  std::vector<std::string> items;
+  for (const nlohmann::json& item : value) {
+    if (!item.is_string()) return WrongType(kListType, item);
+    items.push_back(item.get<std::string>());
+  }
+  return absl::StrJoin(items, ",");
+}
+
 }  // namespace
 
 bool IsBool(const Option& option) { return std::holds_alternative<bool Config::*>(option.field); }
@@ -114,35 +154,11 @@ absl::Status SetFromText(const Option& option, absl::string_view text, Config& c
 }
 
 absl::StatusOr<std::string> JsonToText(const Option& option, const nlohmann::json& value) {
-  return std::visit(
-      Overloaded{
-          [&](bool Config::*) -> absl::StatusOr<std::string> {
-            if (!value.is_boolean()) return WrongType("true or false", value);
-            return value.get<bool>() ? "true" : "false";
-          },
-          [&](std::vector<HostPort> Config::*) -> absl::StatusOr<std::string> {
-            if (value.is_string()) return value.get<std::string>();
-            if (!value.is_array()) return WrongType("an array of \"host:port\" strings", value);
-            std::vector<std::string> items;
-            for (const nlohmann::json& item : value) {
-              if (!item.is_string()) return WrongType("an array of \"host:port\" strings", item);
-              items.push_back(item.get<std::string>());
-            }
-            return absl::StrJoin(items, ",");
-          },
-          [&](auto member) -> absl::StatusOr<std::string> {
-            using Field = std::remove_reference_t<decltype(Config{}.*member)>;
-            if constexpr (std::is_integral_v<Field>) {
-              if (value.is_number_unsigned()) return std::to_string(value.get<uint64_t>());
-              if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
-              return WrongType("an integer", value);
-            } else {
-              if (!value.is_string()) return WrongType("a string", value);
-              return value.get<std::string>();
-            }
-          },
-      },
-      option.field);
+  auto visitor = Overloaded{
+      [&](std::vector<HostPort> Config::*) { return JsonListText(value); },
+      [&](auto member) { return JsonScalarText<MemberType<decltype(member)>>(value); },
+  };
+  return std::visit(visitor, option.field);
 }
 
 nlohmann::ordered_json ToJsonValue(const Option& option, const Config& config) {
@@ -193,8 +209,7 @@ std::string ValueHint(const Option& option) {
           },
           [&](std::vector<HostPort> Config::*) -> std::string { return "HOST:PORT,..."; },
           [&](auto m) -> std::string {
-            using Field = std::remove_reference_t<decltype(Config{}.*m)>;
-            auto [lo, hi] = RangeOf<Field>(option);
+            auto [lo, hi] = RangeOf<MemberType<decltype(m)>>(option);
             return absl::StrCat("INT ", lo, "..", hi);
           },
       },

@@ -1,6 +1,5 @@
 // Load() errors: one line naming the source and key, exit code 2, and never a secret.
 #include "config/config.h"
-
 #include "gtest/gtest.h"
 #include "load_helper.h"
 
@@ -34,15 +33,18 @@ TEST(ConfigErrorTest, FlagOutOfRange) {
 }
 
 TEST(ConfigErrorTest, EnvNotAnInteger) {
-  ExpectError(LoadWith({}, {"MESHMQ_WORKERS=abc"}), "meshmq: MESHMQ_WORKERS: \"abc\" is not an integer");
-  ExpectError(LoadWith({}, {"MESHMQ_WORKERS=4 "}), "meshmq: MESHMQ_WORKERS: \"4 \" is not an integer");
+  ExpectError(LoadWith({}, {"MESHMQ_WORKERS=abc"}),
+              "meshmq: MESHMQ_WORKERS: \"abc\" is not an integer");
+  ExpectError(LoadWith({}, {"MESHMQ_WORKERS=4 "}),
+              "meshmq: MESHMQ_WORKERS: \"4 \" is not an integer");
   ExpectError(LoadWith({}, {"MESHMQ_WORKERS="}), "meshmq: MESHMQ_WORKERS: \"\" is not an integer");
 }
 
 TEST(ConfigErrorTest, EnumNotOneOf) {
   ExpectError(LoadWith({"--log-level=loud"}),
               "meshmq: --log-level: \"loud\" is not one of trace|debug|info|warn|error");
-  ExpectError(LoadWith({"--log-format=xml"}), "meshmq: --log-format: \"xml\" is not one of text|json");
+  ExpectError(LoadWith({"--log-format=xml"}),
+              "meshmq: --log-format: \"xml\" is not one of text|json");
   ExpectError(LoadWith({"--discovery=k8s"}),
               "meshmq: --discovery: \"k8s\" is not one of none|static|dns");
   ExpectError(LoadWith({"--storage=disk"}),
@@ -101,7 +103,8 @@ TEST(ConfigErrorTest, ConfigFileUnknownKey) {
 
 TEST(ConfigErrorTest, ConfigFileNestedKeysAreUnknown) {
   std::string path = WriteTempFile("n.json", R"({"mqtt": {"listen": ":1883"}})");
-  ExpectError(LoadWith({"--config", path}), "meshmq: config file " + path + ": unknown key \"mqtt\"");
+  ExpectError(LoadWith({"--config", path}),
+              "meshmq: config file " + path + ": unknown key \"mqtt\"");
 }
 
 TEST(ConfigErrorTest, ConfigFileFlagSpellingIsUnknown) {
@@ -130,8 +133,8 @@ TEST(ConfigErrorTest, ConfigFileWrongType) {
               "meshmq: config file " + path + ": key \"workers\": expected an integer, got string");
   path = WriteTempFile("t.json", R"({"debug_fault_injection": "true"})");
   ExpectError(LoadWith({"--config", path}), "meshmq: config file " + path +
-                                           ": key \"debug_fault_injection\": expected true or "
-                                           "false, got string");
+                                                ": key \"debug_fault_injection\": expected true or "
+                                                "false, got string");
   path = WriteTempFile("t.json", R"({"log_level": 3})");
   ExpectError(LoadWith({"--config", path}),
               "meshmq: config file " + path + ": key \"log_level\": expected a string, got number");
@@ -139,16 +142,17 @@ TEST(ConfigErrorTest, ConfigFileWrongType) {
   ExpectError(LoadWith({"--config", path}),
               "meshmq: config file " + path + ": key \"workers\": expected an integer, got number");
   path = WriteTempFile("t.json", R"({"peers": [1]})");
-  ExpectError(LoadWith({"--config", path}), "meshmq: config file " + path +
-                                           ": key \"peers\": expected an array of \"host:port\" "
-                                           "strings, got number");
+  ExpectError(LoadWith({"--config", path}),
+              "meshmq: config file " + path +
+                  ": key \"peers\": expected an array of \"host:port\" "
+                  "strings, got number");
 }
 
 TEST(ConfigErrorTest, ConfigFileValueOutOfRange) {
   std::string path = WriteTempFile("r.json", R"({"max_inflight": 0})");
   ExpectError(LoadWith({"--config", path}), "meshmq: config file " + path +
-                                           ": key \"max_inflight\": value 0 out of range [1, "
-                                           "65535]");
+                                                ": key \"max_inflight\": value 0 out of range [1, "
+                                                "65535]");
 }
 
 TEST(ConfigErrorTest, ConfigFileNotFound) {

@@ -16,11 +16,11 @@ using testing_util::WriteTempFile;
 
 // One option type: how to spell a value as flag/env text and as JSON, and what it must become.
 struct TypeCase {
-  std::string name;      // test label
-  std::string flag;      // "workers"
-  std::string env;       // "MESHMQ_WORKERS"
-  std::string text;      // value for --flag and the environment
-  std::string json;      // the same value as a JSON literal in the config file
+  std::string name;  // test label
+  std::string flag;  // "workers"
+  std::string env;   // "MESHMQ_WORKERS"
+  std::string text;  // value for --flag and the environment
+  std::string json;  // the same value as a JSON literal in the config file
   std::function<void(const Config&)> check;
 };
 
@@ -39,9 +39,13 @@ std::vector<TypeCase> TypeCases() {
       {"Bool", "debug-fault-injection", "MESHMQ_DEBUG_FAULT_INJECTION", "true", "true",
        [](const Config& c) { EXPECT_TRUE(c.debug_fault_injection); }},
       {"HostPort", "mqtt-listen", "MESHMQ_MQTT_LISTEN", "127.0.0.1:0", "\"127.0.0.1:0\"",
-       [](const Config& c) { EXPECT_EQ(c.mqtt_listen, (HostPort{"127.0.0.1", 0})); }},
+       [](const Config& c) {
+         EXPECT_EQ(c.mqtt_listen, (HostPort{"127.0.0.1", 0}));
+       }},
       {"HostPortOff", "http-listen", "MESHMQ_HTTP_LISTEN", "off", "\"off\"",
-       [](const Config& c) { EXPECT_EQ(c.http_listen, (HostPort{"off", 0})); }},
+       [](const Config& c) {
+         EXPECT_EQ(c.http_listen, (HostPort{"off", 0}));
+       }},
       {"HostPortText", "cluster-advertise", "MESHMQ_CLUSTER_ADVERTISE", "[::1]:9000",
        "\"[::1]:9000\"", [](const Config& c) { EXPECT_EQ(c.cluster_advertise, "[::1]:9000"); }},
       {"HostPortList", "peers", "MESHMQ_PEERS", "a:1,[::1]:2", "[\"a:1\", \"[::1]:2\"]",
@@ -249,8 +253,8 @@ TEST(OutputTest, Version) {
 }
 
 TEST(OutputTest, PrintConfigShowsEffectiveValuesAndHidesSecret) {
-  LoadResult r = LoadWith({"--print-config", "--cluster-secret=hunter2", "--workers=5"},
-                     {"HOSTNAME=pod-3"});
+  LoadResult r =
+      LoadWith({"--print-config", "--cluster-secret=hunter2", "--workers=5"}, {"HOSTNAME=pod-3"});
   EXPECT_TRUE(r.exit_now);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.output.find("hunter2"), std::string::npos);
@@ -275,7 +279,7 @@ TEST(OutputTest, UnsetSecretPrintsEmpty) {
 
 TEST(OutputTest, PrintedConfigLoadsBackToTheSameConfig) {
   LoadResult first = LoadWith({"--discovery=static", "--peers=a:1,[::1]:2", "--http-listen=off",
-                          "--debug-fault-injection", "--node-id=n1", "--sys-interval=0"});
+                               "--debug-fault-injection", "--node-id=n1", "--sys-interval=0"});
   ExpectRuns(first);
   std::string json = ToJson(first.config);
   LoadResult second = LoadWith({"--config", WriteTempFile("round.json", json)});

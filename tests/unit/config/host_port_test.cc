@@ -1,5 +1,5 @@
-#include "gtest/gtest.h"
 #include "config/config.h"
+#include "gtest/gtest.h"
 
 namespace meshmq::config {
 namespace {
@@ -47,8 +47,7 @@ TEST(ParseHostPortTest, MissingPort) {
             "\"localhost\" is not host:port (missing port)");
   EXPECT_EQ(ParseHostPort("localhost:").status().message(),
             "\"localhost:\" is not host:port (missing port)");
-  EXPECT_EQ(ParseHostPort("[::1]").status().message(),
-            "\"[::1]\" is not host:port (missing port)");
+  EXPECT_EQ(ParseHostPort("[::1]").status().message(), "\"[::1]\" is not host:port (missing port)");
   EXPECT_FALSE(ParseHostPort("").ok());
 }
 

@@ -43,8 +43,9 @@ TEST(SanitizeJsonErrorTest, KeepsKnownExpectedSuffix) {
   std::string clean = SanitizeJsonError(
       "parse error at line 1, column 3: syntax error - invalid literal; last read: 'tru'; expected "
       "end of input");
-  EXPECT_EQ(clean,
-            "parse error at line 1, column 3: syntax error - invalid literal; expected end of input");
+  EXPECT_EQ(
+      clean,
+      "parse error at line 1, column 3: syntax error - invalid literal; expected end of input");
 }
 
 }  // namespace

@@ -10,7 +10,8 @@
 
 namespace meshmq::config::testing_util {
 
-inline LoadResult LoadWith(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+inline LoadResult LoadWith(std::vector<std::string> args,
+                           const std::vector<std::string>& env = {}) {
   args.insert(args.begin(), "meshmq");
   std::vector<const char*> argv;
   for (const std::string& a : args) argv.push_back(a.c_str());
@@ -24,8 +25,8 @@ inline LoadResult LoadWith(std::vector<std::string> args, const std::vector<std:
 // Writes `text` to a fresh file under the test's temp dir and returns its path.
 inline std::string WriteTempFile(const std::string& name, const std::string& text) {
   static int counter = 0;
-  std::string path = ::testing::TempDir() + "meshmq_config_" + std::to_string(++counter) + "_" +
-                     name;
+  std::string path =
+      ::testing::TempDir() + "meshmq_config_" + std::to_string(++counter) + "_" + name;
   std::ofstream(path, std::ios::binary) << text;
   return path;
 }
