@@ -1,0 +1,453 @@
+// What arriving frames, new and closed streams, and the timer do to the cluster state.
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "cluster/cluster_impl.h"
+#include "cluster/message_codec.h"
+#include "spdlog/spdlog.h"
+
+namespace meshmq::cluster {
+namespace {
+
+constexpr size_t kRetainedPerFrame = 256;
+
+std::vector<std::string> ToVector(const google::protobuf::RepeatedPtrField<std::string>& f) {
+  return {f.begin(), f.end()};
+}
+
+}  // namespace
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Peer& ClusterNode::Impl::GetPeerLocked(const std::string& node_id) {
+  std::unique_ptr<Peer>& p = peers_[node_id];
+  if (!p) {
+    p = std::make_unique<Peer>(options_.peer_buffer_bytes);
+    p->node_id = node_id;
+    p->last_heard_ms = SteadyMs();
+  }
+  return *p;
+}
+
+Peer* ClusterNode::Impl::FindPeerLocked(const std::string& node_id) {
+  auto it = peers_.find(node_id);
+  return it == peers_.end() ? nullptr : it->second.get();
+}
+
+// A restarted peer: everything tagged with its old incarnation is purged as a whole, at once,
+// instead of waiting for the failure timeout (CLUSTER.md, "dangling routes").
+void ClusterNode::Impl::ObserveIncarnationLocked(Peer& peer, uint64_t incarnation) {
+  if (peer.incarnation == incarnation) return;
+  if (peer.incarnation != 0) {
+    spdlog::info("cluster: {} restarted (incarnation {:x} -> {:x})", peer.node_id,
+                 peer.incarnation, incarnation);
+    if (peer.state == Peer::State::kAlive) DropPeerLocked(peer, Peer::State::kAlive);
+  }
+  peer.incarnation = incarnation;
+  peer.routes_synced = false;
+  peer.snapshot_requested = false;
+}
+
+void ClusterNode::Impl::HeardFromLocked(Peer& peer) {
+  peer.last_heard_ms = SteadyMs();
+  if (peer.state == Peer::State::kAlive) return;
+  spdlog::info("cluster: {} is reachable again", peer.node_id);
+  peer.state = Peer::State::kAlive;
+  peer.need_full_resync = true;  // routes, clients and retained may have moved on both sides
+  peer.routes_synced = false;
+  peer.snapshot_requested = false;
+}
+
+void ClusterNode::Impl::DropPeerLocked(Peer& peer, Peer::State state) {
+  std::vector<std::string> removed(peer.routes.filters().begin(), peer.routes.filters().end());
+  peer.routes.Replace({}, 0);
+  peer.routes_synced = false;
+  peer.snapshot_requested = false;
+  clients_.DropNode(peer.node_id);
+  peer.state = state;
+  std::string id = peer.node_id;
+  Notify([this, id, removed = std::move(removed)] {
+    if (!removed.empty()) local_.RemoteRoutesChanged(id, {}, removed);
+    local_.NodeDown(id);
+  });
+}
+
+void ClusterNode::Impl::QueueInitialFramesLocked(Link& link,
+                                                 const std::vector<broker::MessagePtr>& retained) {
+  v1::Frame routes;
+  v1::RouteSnapshot* snap = routes.mutable_route_snapshot();
+  snap->set_seq(own_routes_.seq());
+  for (const std::string& f : own_routes_.filters()) snap->add_filters(f);
+  link.Send(std::move(routes));
+  v1::Frame clients;
+  v1::ClientUpdate* cu = clients.mutable_clients();
+  cu->set_full(true);
+  for (const auto& [id, at] : clients_.local()) {
+    v1::ClientEntry* e = cu->add_connected();
+    e->set_client_id(id);
+    e->set_connected_at_ms(at);
+  }
+  link.Send(std::move(clients));
+  for (size_t i = 0; i < retained.size(); i += kRetainedPerFrame) {
+    v1::Frame frame;
+    for (size_t j = i; j < std::min(retained.size(), i + kRetainedPerFrame); ++j) {
+      EncodeMessage(*retained[j], frame.mutable_retained()->add_messages());
+    }
+    link.Send(std::move(frame));
+  }
+}
+
+bool ClusterNode::Impl::OnOutboundHello(Dialer* dialer, const v1::HelloAck& ack,
+                                        std::shared_ptr<Link> link, grpc::ClientContext* ctx,
+                                        std::vector<broker::MessagePtr> retained) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_ || blocked_.count(ack.node_id())) return false;
+  Peer& peer = GetPeerLocked(ack.node_id());
+  if (peer.out_link && !peer.out_link->broken() && peer.out_dialer != dialer->address) {
+    return false;  // another address of the same node already has a live stream: keep it
+  }
+  ObserveIncarnationLocked(peer, ack.incarnation());
+  dialer->node_id = ack.node_id();
+  dialer->connected_at_ms = SteadyMs();
+  peer.out_link = link;
+  peer.out_ctx = ctx;
+  peer.out_dialer = dialer->address;
+  ++stats_.streams_established;
+  for (int64_t queued_at_us : peer.out.Ack(ack.forward_acked())) (void)queued_at_us;
+  peer.out.Rewind();
+  QueueInitialFramesLocked(*link, retained);
+  link->Wake();
+  UpdateReadyLocked();
+  return true;
+}
+
+void ClusterNode::Impl::OnOutboundClosed(const std::string& node_id, const Link* link) {
+  absl::MutexLock lock(&mu_);
+  Peer* peer = FindPeerLocked(node_id);
+  if (peer == nullptr || peer->out_link.get() != link) return;
+  peer->out_link.reset();
+  peer->out_ctx = nullptr;
+}
+
+bool ClusterNode::Impl::OnInboundHello(const v1::Hello& hello, std::shared_ptr<Link> link,
+                                       grpc::ServerContext* ctx, v1::HelloAck* ack) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_ || blocked_.count(hello.node_id())) return false;
+  Peer& peer = GetPeerLocked(hello.node_id());
+  ObserveIncarnationLocked(peer, hello.incarnation());
+  if (peer.state == Peer::State::kLeft) {
+    peer.state = Peer::State::kAlive;  // it came back after leaving; the snapshots follow
+  }
+  HeardFromLocked(peer);
+  if (!hello.advertise().empty() && peer.address != hello.advertise()) {
+    if (!peer.address.empty()) {
+      spdlog::info("cluster: {} moved from {} to {}", peer.node_id, peer.address,
+                   hello.advertise());
+    }
+    peer.address = hello.advertise();
+  }
+  // Converge from any subset of discovery answers: whoever dials us, we dial back.
+  if (!peer.address.empty()) EnsureDialerLocked(peer.address, /*learned=*/true);
+  if (peer.in_link) CancelPeerStreamsLocked(peer, false, true);  // a stale older stream
+  peer.in_link = link;
+  peer.in_ctx = ctx;
+  peer.ack_dirty = false;
+  ack->set_node_id(options_.node_id);
+  ack->set_incarnation(options_.incarnation);
+  ack->set_forward_acked(peer.in.incarnation() == hello.incarnation() ? peer.in.Acked() : 0);
+  return true;
+}
+
+void ClusterNode::Impl::OnInboundClosed(const std::string& node_id, const Link* link) {
+  absl::MutexLock lock(&mu_);
+  Peer* peer = FindPeerLocked(node_id);
+  if (peer == nullptr || peer->in_link.get() != link) return;
+  peer->in_link.reset();
+  peer->in_ctx = nullptr;
+}
+
+void ClusterNode::Impl::RequestSnapshotLocked(Peer& peer, bool full) {
+  if (peer.snapshot_requested || !peer.in_link) return;
+  v1::Frame frame;
+  v1::SnapshotRequest* req = frame.mutable_snapshot_request();
+  req->set_routes(true);
+  req->set_clients(full);
+  req->set_retained(full);
+  peer.in_link->Send(std::move(frame));
+  peer.snapshot_requested = true;
+  peer.need_full_resync = false;
+  ++stats_.snapshot_requests_sent;
+}
+
+void ClusterNode::Impl::HandleHeartbeatLocked(Peer& peer, const v1::Heartbeat& hb) {
+  bool diverged = !peer.routes_synced || hb.route_seq() != peer.routes.seq() ||
+                  hb.route_digest() != peer.routes.digest();
+  if (diverged || peer.need_full_resync) RequestSnapshotLocked(peer, peer.need_full_resync);
+}
+
+void ClusterNode::Impl::HandleRouteDeltaLocked(Peer& peer, const v1::RouteDelta& delta) {
+  ++stats_.route_deltas_received;
+  if (!peer.routes_synced || delta.seq() != peer.routes.seq() + 1) {
+    RequestSnapshotLocked(peer, false);  // a gap: only a snapshot can repair it
+    return;
+  }
+  std::vector<std::string> added, removed;
+  for (const std::string& f : delta.added()) {
+    if (peer.routes.Add(f)) added.push_back(f);
+  }
+  for (const std::string& f : delta.removed()) {
+    if (peer.routes.Remove(f)) removed.push_back(f);
+  }
+  peer.routes.set_seq(delta.seq());
+  int64_t lag = std::max<int64_t>(0, WallMs() - delta.sent_at_ms());
+  stats_.last_route_lag_ms = lag;
+  stats_.max_route_lag_ms = std::max(stats_.max_route_lag_ms, lag);
+  if (added.empty() && removed.empty()) return;
+  Notify([this, id = peer.node_id, added = std::move(added), removed = std::move(removed)] {
+    local_.RemoteRoutesChanged(id, added, removed);
+  });
+}
+
+void ClusterNode::Impl::HandleRouteSnapshotLocked(Peer& peer, v1::RouteSnapshot& snap) {
+  ++stats_.route_snapshots_received;
+  std::set<std::string> next(snap.filters().begin(), snap.filters().end());
+  std::vector<std::string> added, removed;
+  std::set_difference(next.begin(), next.end(), peer.routes.filters().begin(),
+                      peer.routes.filters().end(), std::back_inserter(added));
+  std::set_difference(peer.routes.filters().begin(), peer.routes.filters().end(), next.begin(),
+                      next.end(), std::back_inserter(removed));
+  peer.routes.Replace(ToVector(snap.filters()), snap.seq());
+  peer.routes_synced = true;
+  peer.snapshot_requested = false;
+  UpdateReadyLocked();
+  if (added.empty() && removed.empty()) return;
+  Notify([this, id = peer.node_id, added = std::move(added), removed = std::move(removed)] {
+    local_.RemoteRoutesChanged(id, added, removed);
+  });
+}
+
+// Registrations are versioned (connected_at_ms, node id); a peer's newer registration of a client
+// live here means the client reconnected there (or both sides accepted it during a partition):
+// the older one is evicted so exactly one survives, on every node the same way.
+void ClusterNode::Impl::HandleClientsLocked(Peer& peer, const v1::ClientUpdate& update) {
+  if (update.full()) clients_.DropNode(peer.node_id);
+  std::vector<std::string> evicted;
+  for (const v1::ClientEntry& e : update.connected()) {
+    if (clients_.AddRemote(peer.node_id, e.client_id(), e.connected_at_ms(), options_.node_id)) {
+      evicted.push_back(e.client_id());
+    }
+  }
+  for (const std::string& id : update.disconnected()) clients_.RemoveRemote(peer.node_id, id);
+  if (evicted.empty()) return;
+  stats_.evictions += evicted.size();
+  v1::Frame frame;
+  for (const std::string& id : evicted) frame.mutable_clients()->add_disconnected(id);
+  BroadcastLocked(frame);
+  for (const std::string& id : evicted) {
+    spdlog::info("cluster: client {} has a newer registration on {}: evicting it here", id,
+                 peer.node_id);
+    Notify([this, id] { local_.EvictClient(id); });
+  }
+}
+
+void ClusterNode::Impl::OnForwardLaneFrame(const std::string& node_id, v1::Frame&& frame) {
+  {
+    absl::MutexLock lock(&mu_);
+    Peer* peer = FindPeerLocked(node_id);
+    if (peer == nullptr || stopping_) return;
+    HeardFromLocked(*peer);
+    switch (frame.kind_case()) {
+      case v1::Frame::kHeartbeat: return HandleHeartbeatLocked(*peer, frame.heartbeat());
+      case v1::Frame::kRouteDelta: return HandleRouteDeltaLocked(*peer, frame.route_delta());
+      case v1::Frame::kRouteSnapshot:
+        return HandleRouteSnapshotLocked(*peer, *frame.mutable_route_snapshot());
+      case v1::Frame::kClients: return HandleClientsLocked(*peer, frame.clients());
+      case v1::Frame::kLeave:
+        spdlog::info("cluster: {} left", node_id);
+        return DropPeerLocked(*peer, Peer::State::kLeft);
+      default: break;  // handled below, without mu_
+    }
+  }
+  switch (frame.kind_case()) {
+    case v1::Frame::kForwardBatch: return HandleForwardBatch(node_id, *frame.mutable_forward_batch());
+    case v1::Frame::kRetained: return HandleRetained(*frame.mutable_retained());
+    case v1::Frame::kTakeoverRequest: return HandleTakeoverRequest(node_id, frame.takeover_request());
+    default: spdlog::debug("cluster: unexpected frame {} from {}", frame.kind_case(), node_id);
+  }
+}
+
+void ClusterNode::Impl::OnReverseLaneFrame(const std::string& node_id, v1::Frame&& frame) {
+  switch (frame.kind_case()) {
+    case v1::Frame::kForwardAck: {
+      absl::MutexLock lock(&mu_);
+      Peer* peer = FindPeerLocked(node_id);
+      if (peer == nullptr) return;
+      int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now().time_since_epoch()).count();
+      for (int64_t queued_at_us : peer->out.Ack(frame.forward_ack().acked())) {
+        int64_t ms = (now_us - queued_at_us) / 1000;
+        int b = 0;
+        while (b < 9 && ms > ClusterStats::kForwardLatencyBoundsMs[b]) ++b;
+        ++stats_.forward_latency_buckets[b];
+      }
+      return;
+    }
+    case v1::Frame::kSnapshotRequest: {
+      std::vector<broker::MessagePtr> retained;
+      if (frame.snapshot_request().retained()) retained = local_.RetainedSnapshot();
+      absl::MutexLock lock(&mu_);
+      Peer* peer = FindPeerLocked(node_id);
+      if (peer != nullptr && peer->out_link) QueueInitialFramesLocked(*peer->out_link, retained);
+      return;
+    }
+    case v1::Frame::kTakeoverReply: return HandleTakeoverReply(frame.takeover_reply());
+    default: spdlog::debug("cluster: unexpected reverse frame {} from {}", frame.kind_case(), node_id);
+  }
+}
+
+void ClusterNode::Impl::HandleForwardBatch(const std::string& node_id, v1::ForwardBatch& batch) {
+  struct Delivery {
+    uint64_t seq;
+    v1::ForwardedMessage* fm;
+  };
+  std::vector<Delivery> deliveries;
+  uint64_t incarnation = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    Peer* peer = FindPeerLocked(node_id);
+    if (peer == nullptr || drop_incoming_forwards_) return;
+    incarnation = peer->incarnation;
+    for (v1::ForwardedMessage& fm : *batch.mutable_messages()) {
+      ++stats_.forwards_received;
+      if (!peer->in.Accept(incarnation, fm.seq())) {
+        ++stats_.forwards_duplicate;
+        continue;
+      }
+      ++peer->received_from;
+      deliveries.push_back({fm.seq(), &fm});
+    }
+    if (deliveries.empty()) {  // all duplicates: still tell the sender it may drop them
+      peer->ack_dirty = true;
+      if (peer->in_link) peer->in_link->Wake();
+    }
+  }
+  std::weak_ptr<Impl> weak = weak_from_this();
+  for (const Delivery& d : deliveries) {
+    auto done = [weak, node_id, incarnation, seq = d.seq] {
+      std::shared_ptr<Impl> self = weak.lock();
+      if (!self) return;
+      absl::MutexLock lock(&self->mu_);
+      Peer* peer = self->FindPeerLocked(node_id);
+      if (peer == nullptr) return;
+      peer->in.Done(incarnation, seq);
+      peer->ack_dirty = true;
+      if (peer->in_link) peer->in_link->Wake();
+    };
+    local_.DeliverForwarded(DecodeMessage(std::move(*d.fm->mutable_message())),
+                            d.fm->to_subscribers(), ToVector(d.fm->shared_filters()),
+                            std::move(done));
+  }
+}
+
+void ClusterNode::Impl::HandleRetained(v1::RetainedUpdate& update) {
+  std::vector<broker::MessagePtr> apply;
+  {
+    absl::MutexLock lock(&mu_);
+    for (v1::Message& m : *update.mutable_messages()) {
+      broker::MessagePtr msg = DecodeMessage(std::move(m));
+      if (retained_.Offer(*msg)) apply.push_back(std::move(msg));
+    }
+    if (apply.empty()) return;
+    Notify([this, apply = std::move(apply)] {
+      for (const broker::MessagePtr& msg : apply) local_.ApplyRetained(msg);
+    });
+  }
+}
+
+void ClusterNode::Impl::HandleTakeoverRequest(const std::string& node_id,
+                                              const v1::TakeoverRequest& req) {
+  std::weak_ptr<Link> link;
+  {
+    absl::MutexLock lock(&mu_);
+    Peer* peer = FindPeerLocked(node_id);
+    if (peer == nullptr || !peer->in_link) return;
+    link = peer->in_link;
+  }
+  uint64_t id = req.request_id();
+  local_.TakeOverSession(req.client_id(), [link, id](std::optional<std::string> session) {
+    std::shared_ptr<Link> l = link.lock();
+    if (!l) return;  // the stream is gone; the claimer times out
+    v1::Frame frame;
+    frame.mutable_takeover_reply()->set_request_id(id);
+    if (session) frame.mutable_takeover_reply()->set_session(std::move(*session));
+    l->Send(std::move(frame));
+  });
+}
+
+void ClusterNode::Impl::HandleTakeoverReply(const v1::TakeoverReply& reply) {
+  std::optional<std::string> session;
+  if (reply.has_session()) session = reply.session();
+  FinishClaim(reply.request_id(), std::move(session), false);
+}
+
+// One answer to claim `id`: bytes end it, a "not here" ends it once every asked peer said so.
+void ClusterNode::Impl::FinishClaim(uint64_t id, std::optional<std::string> session,
+                                    bool final_answer) {
+  std::function<void(std::optional<std::string>)> done;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = claims_.find(id);
+    if (it == claims_.end()) return;
+    if (!session && !final_answer && --it->second.remaining > 0) return;
+    done = std::move(it->second.done);
+    claims_.erase(it);
+  }
+  done(std::move(session));
+}
+
+void ClusterNode::Impl::PullForwardLane(const std::string& node_id,
+                                        std::vector<v1::Frame>* frames) {
+  absl::MutexLock lock(&mu_);
+  Peer* peer = FindPeerLocked(node_id);
+  if (peer == nullptr) return;
+  for (int batches = 0; batches < 8 && peer->out.HasUnsent(); ++batches) {
+    v1::Frame frame;
+    v1::ForwardBatch* batch = frame.mutable_forward_batch();
+    for (const ForwardBuffer::Entry* e : peer->out.TakeUnsent(options_.max_forward_batch)) {
+      v1::ForwardedMessage* fm = batch->add_messages();
+      fm->set_seq(e->seq);
+      fm->set_to_subscribers(e->to_subscribers);
+      for (const std::string& s : e->shared_filters) fm->add_shared_filters(s);
+      EncodeMessage(*e->msg, fm->mutable_message());
+      ++stats_.forwards_sent;
+    }
+    frames->push_back(std::move(frame));
+  }
+  stats_.forwards_resent = 0;
+  for (const auto& [id, p] : peers_) stats_.forwards_resent += p->out.resent();
+  if (peer->out.HasUnsent() && peer->out_link) peer->out_link->Wake();
+}
+
+void ClusterNode::Impl::PullReverseLane(const std::string& node_id,
+                                        std::vector<v1::Frame>* frames) {
+  absl::MutexLock lock(&mu_);
+  Peer* peer = FindPeerLocked(node_id);
+  if (peer == nullptr || !peer->ack_dirty) return;
+  peer->ack_dirty = false;
+  v1::Frame frame;
+  frame.mutable_forward_ack()->set_acked(peer->in.Acked());
+  frames->push_back(std::move(frame));
+}
+
+}  // namespace meshmq::cluster
