@@ -133,8 +133,6 @@ std::string EnvName(const Option& option) {
 
 std::string JsonKey(const Option& option) { return Transform(option.flag, /*upper=*/false); }
 
-size_t IndexOf(const Option& option) {
-  return static_cast<size_t>(&option - Table().data());
-}
+size_t IndexOf(const Option& option) { return static_cast<size_t>(&option - Table().data()); }
 
 }  // namespace meshmq::config::internal
