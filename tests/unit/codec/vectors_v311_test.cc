@@ -121,10 +121,11 @@ TEST(VectorsV311, PublishQos2EmptyPayload) {
 }
 
 TEST(VectorsV311, PublishAcks) {
-  ExpectVector(testing::WithId<Puback>(7), kV311, Bytes({0x40, 0x02, 0x00, 0x07}));   // PUBACK id 7
-  ExpectVector(testing::WithId<Pubrec>(8), kV311, Bytes({0x50, 0x02, 0x00, 0x08}));   // PUBREC id 8
-  ExpectVector(testing::WithId<Pubrel>(9), kV311, Bytes({0x62, 0x02, 0x00, 0x09}));   // PUBREL flags 0010, id 9
-  ExpectVector(testing::WithId<Pubcomp>(10), kV311, Bytes({0x70, 0x02, 0x00, 0x0A})); // PUBCOMP id 10
+  using testing::WithId;
+  ExpectVector(WithId<Puback>(7), kV311, Bytes({0x40, 0x02, 0x00, 0x07}));    // PUBACK id 7
+  ExpectVector(WithId<Pubrec>(8), kV311, Bytes({0x50, 0x02, 0x00, 0x08}));    // PUBREC id 8
+  ExpectVector(WithId<Pubrel>(9), kV311, Bytes({0x62, 0x02, 0x00, 0x09}));    // PUBREL 0010, id 9
+  ExpectVector(WithId<Pubcomp>(10), kV311, Bytes({0x70, 0x02, 0x00, 0x0A}));  // PUBCOMP id 10
 }
 
 TEST(VectorsV311, Subscribe) {
@@ -164,7 +165,8 @@ TEST(VectorsV311, Unsubscribe) {
 }
 
 TEST(VectorsV311, Unsuback) {
-  ExpectVector(testing::WithId<Unsuback>(11), kV311, Bytes({0xB0, 0x02, 0x00, 0x0B}), kClient);  // no payload
+  // UNSUBACK, remaining length 2, packet id 11, no payload.
+  ExpectVector(testing::WithId<Unsuback>(11), kV311, Bytes({0xB0, 0x02, 0x00, 0x0B}), kClient);
   Unsuback with_codes{11, {}, {ReasonCode::kSuccess}};
   // 3.x has no reason codes: they are dropped on the wire.
   EXPECT_EQ(testing::EncodeToString(with_codes, kV311), Bytes({0xB0, 0x02, 0x00, 0x0B}));

@@ -92,7 +92,8 @@ TEST(VectorsV5, PublishEmptyTopicWithAlias) {
 }
 
 TEST(VectorsV5, PublishAckShortAndLongForms) {
-  ExpectVector(testing::WithId<Puback>(1), kV5, Bytes({0x40, 0x02, 0x00, 0x01}));  // success, all omitted
+  // Success without properties: reason code and property length omitted.
+  ExpectVector(testing::WithId<Puback>(1), kV5, Bytes({0x40, 0x02, 0x00, 0x01}));
   Puback no_subscribers{1, ReasonCode::kNoMatchingSubscribers, {}};
   ExpectVector(no_subscribers, kV5, Bytes({0x40, 0x03,      // remaining length 3
                                            0x00, 0x01,      // packet id
