@@ -37,7 +37,7 @@ class PropertiesTest(BrokerTestCase):
                     properties=publish_props(MessageExpiryInterval=1))
         pub.publish("exp/long", b"long", 1, retain=True,
                     properties=publish_props(MessageExpiryInterval=100))
-        time.sleep(1.6)
+        time.sleep(2.2)  # mosquitto keeps time in whole seconds
         s = self.client()
         s.subscribe("exp/#", 1)
         msgs = s.messages.settle(0.5)
@@ -55,7 +55,7 @@ class PropertiesTest(BrokerTestCase):
         pub.publish("qexp/t", b"dies", 1, properties=publish_props(MessageExpiryInterval=1))
         pub.publish("qexp/t", b"lives", 1, properties=publish_props(MessageExpiryInterval=60))
         pub.publish("qexp/t", b"forever", 1)
-        time.sleep(1.6)
+        time.sleep(2.2)  # mosquitto keeps time in whole seconds
         c = self.client("offexp", clean=False, session_expiry=60)
         msgs = c.messages.settle(0.5)
         self.assertEqual([m.payload for m in msgs], [b"lives", b"forever"])
