@@ -89,7 +89,7 @@ class Broker:
     def command(self):
         if MOSQUITTO:
             conf = os.path.join(self.dir, "mosquitto.conf")
-            lines = ["listener %d %s" % (self.port, HOST), "allow_anonymous true",
+            lines = ["listener %d %s" % (self.port, HOST), "allow_anonymous true", "log_type all",
                      "sys_interval %d" % self.options.get("sys_interval", 1)]
             for key, value in self.options.items():
                 mkey = _MOSQUITTO_KEYS[key]
@@ -131,6 +131,7 @@ class Broker:
                 time.sleep(0.02)
         log = self.read_log()
         self.stop()
+        self.remove_files()
         raise RuntimeError("broker did not accept connections on port %d (exit=%s): %s\nlog:\n%s"
                            % (self.port, self.proc.returncode, " ".join(cmd), log))
 
@@ -148,6 +149,8 @@ class Broker:
         if self.proc is not None:
             kill_group(self.proc)
             self.log.close()
+
+    def remove_files(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -465,16 +468,20 @@ class BrokerTestCase(unittest.TestCase):
         self.port = self.broker.port
         self._ids = 0
 
-    def _print_log_on_failure(self):
-        outcome = getattr(self, "_outcome", None)
-        if outcome is None or not getattr(self, "broker", None):
-            return
-        if not getattr(outcome, "success", True):
-            sys.stderr.write("\n---- broker log (%s) ----\n%s\n---- end log ----\n"
-                             % (self.id(), self.broker.read_log()[-6000:]))
-
-    def tearDown(self):
-        self.addCleanup(self._print_log_on_failure)
+    def run(self, result=None):
+        # Cleanups have stopped the broker when super().run() returns; its log file is kept
+        # until here so that a failing test can show it.
+        result = result or self.defaultTestResult()
+        before = len(result.failures) + len(result.errors)
+        self.broker = None
+        try:
+            return super().run(result)
+        finally:
+            if self.broker is not None:
+                if len(result.failures) + len(result.errors) > before:
+                    sys.stderr.write("\n---- broker log (%s) ----\n%s\n---- end of log ----\n"
+                                     % (self.id(), self.broker.read_log()[-8000:]))
+                self.broker.remove_files()
 
     def cid(self, name="c"):
         self._ids += 1

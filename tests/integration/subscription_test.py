@@ -49,8 +49,7 @@ class SubscriptionTest(BrokerTestCase):
         pub.publish("$test/x", b"dollar", 1)
         pub.publish("plain/x", b"plain", 1)
         self.assertEqual([m.payload for m in d.messages.wait_for(1)], [b"dollar"])
-        got = [m for m in s.messages.settle(0.5) if not m.topic.startswith("$SYS")]
-        self.assertTrue(got, "plain message not received")
+        got = s.messages.settle(1.2)  # long enough to see a $SYS update too
         self.assertEqual({m.topic for m in got}, {"plain/x"})
 
     def test_overlapping_v311_one_copy_max_qos(self):
