@@ -1,7 +1,50 @@
-// meshmq: the broker executable. All wiring lives in src/app.
+// meshmq: the broker executable. Parses the configuration, starts a Node, and stops it on
+// SIGINT/SIGTERM.
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 
-int main() {
-  std::puts("meshmq " MESHMQ_VERSION);
+#include <spdlog/spdlog.h>
+
+#include "app/logging.h"
+#include "app/node.h"
+#include "config/config.h"
+
+int main(int argc, char** argv, char** envp) {
+  meshmq::config::LoadResult loaded = meshmq::config::Load(argc, argv, envp);
+  if (loaded.exit_now) {
+    if (!loaded.output.empty()) std::fputs(loaded.output.c_str(), stdout);
+    if (!loaded.error.empty()) std::fprintf(stderr, "%s\n", loaded.error.c_str());
+    return loaded.exit_code;
+  }
+  // Signals are taken by sigwait below; block them before any thread starts so none of the
+  // worker threads is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  meshmq::app::SetUpLogging(loaded.config);
+  meshmq::app::Node node(loaded.config);
+  if (absl::Status status = node.Start(); !status.ok()) {
+    std::fprintf(stderr, "meshmq: %s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      spdlog::info("SIGHUP: nothing to reload yet");
+      continue;
+    }
+    spdlog::info("signal {}: shutting down", sig);
+    break;
+  }
+  node.Stop();
+  spdlog::info("stopped");
+  spdlog::shutdown();
   return 0;
 }

@@ -1,1 +1,0 @@
-// Wiring of modules into a running node (filled in with the broker).

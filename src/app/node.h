@@ -1,0 +1,33 @@
+// A running meshmq node: the broker and everything wired around it (listeners, cluster, HTTP).
+#pragma once
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "broker/broker.h"
+#include "config/config.h"
+#include "transport/tcp_listener.h"
+
+namespace meshmq::app {
+
+broker::BrokerOptions BrokerOptionsFrom(const config::Config& config);
+
+class Node {
+ public:
+  explicit Node(config::Config config);
+  ~Node();
+
+  // Binds every listener and starts the threads; an error names what failed.
+  absl::Status Start();
+  // Graceful stop: listeners close, clients are told (v5: 0x8B), threads end.
+  void Stop();
+
+  broker::Broker& broker() { return *broker_; }
+
+ private:
+  config::Config config_;
+  std::unique_ptr<broker::Broker> broker_;
+  std::unique_ptr<transport::TcpListener> mqtt_;
+};
+
+}  // namespace meshmq::app

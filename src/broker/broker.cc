@@ -1,0 +1,219 @@
+#include "broker/broker.h"
+
+#include <chrono>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "broker/client.h"
+#include "codec/topic_rules.h"
+
+namespace meshmq::broker {
+
+int64_t NowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+Broker::Broker(BrokerOptions options) : options_(std::move(options)) {
+  int n = options_.workers > 0 ? options_.workers : 1;
+  for (int i = 0; i < n; ++i) {
+    contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
+    guards_.push_back(boost::asio::make_work_guard(*contexts_.back()));
+  }
+  for (int i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(*this, i, *contexts_[i]));
+  started_at_ = std::chrono::steady_clock::now();
+}
+
+Broker::~Broker() { Stop(); }
+
+void Broker::Start() {
+  for (auto& ctx : contexts_) {
+    threads_.emplace_back([ctx = ctx.get()] { ctx->run(); });
+  }
+  StartSysTimer();
+}
+
+void Broker::Stop() {
+  if (threads_.empty()) return;
+  stopping_ = true;
+  // Each shard closes its own clients and timers on its own thread; then the threads run out of
+  // work and end.
+  for (auto& shard : shards_) {
+    Shard* s = shard.get();
+    boost::asio::post(s->io(), [s] {
+      std::vector<Client*> clients;
+      s->ForEachClient([&](Client& c) { clients.push_back(&c); });
+      for (Client* c : clients) c->CloseWith(codec::ReasonCode::kServerShuttingDown);
+      s->ForEachSession([](Session& session) {
+        session.expiry_timer.cancel();
+        session.will_timer.cancel();
+      });
+    });
+  }
+  if (sys_timer_) {
+    boost::asio::post(*contexts_[0], [t = sys_timer_.get()] { t->cancel(); });
+  }
+  guards_.clear();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  for (auto& ctx : contexts_) {
+    while (!ctx->stopped() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ctx->stop();
+  }
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void Broker::RouteRef(const std::string& filter, int delta) {
+  bool announce = false, withdraw = false;
+  {
+    absl::MutexLock lock(&routes_mu_);
+    int& count = route_refs_[filter];
+    count += delta;
+    if (delta > 0 && count == 1) announce = true;
+    if (count <= 0) {
+      route_refs_.erase(filter);
+      withdraw = delta < 0;
+    }
+  }
+  if (cluster_ == nullptr) return;
+  if (announce) cluster_->AddLocalRoute(filter);
+  if (withdraw) cluster_->RemoveLocalRoute(filter);
+}
+
+std::vector<std::string> Broker::LocalRoutes() const {
+  absl::MutexLock lock(&routes_mu_);
+  std::vector<std::string> out;
+  for (const auto& [filter, count] : route_refs_) out.push_back(filter);
+  return out;
+}
+
+void Broker::StoreRetained(const MessagePtr& msg, bool replicate) {
+  retained_.Set(msg);
+  if (replicate && cluster_ != nullptr) cluster_->PublishRetained(msg);
+}
+
+void Broker::RemoteRoutesChanged(const std::string& node, const std::vector<std::string>& added,
+                                 const std::vector<std::string>& removed) {
+  for (auto& shard : shards_) {
+    Shard* s = shard.get();
+    boost::asio::post(s->io(), [s, node, added, removed] {
+      for (const auto& f : added) s->ApplyRemoteRoute(node, f, true);
+      for (const auto& f : removed) s->ApplyRemoteRoute(node, f, false);
+    });
+  }
+}
+
+void Broker::NodeDown(const std::string& node) {
+  for (auto& shard : shards_) {
+    Shard* s = shard.get();
+    boost::asio::post(s->io(), [s, node] { s->DropNode(node); });
+  }
+}
+
+void Broker::DeliverForwarded(MessagePtr msg, bool to_subscribers, std::vector<std::string> shared,
+                              std::function<void()> done) {
+  // Any shard can fan a forwarded message out to the others; spread the work by topic.
+  size_t pick = std::hash<std::string>{}(msg->topic) % shards_.size();
+  Shard* s = shards_[pick].get();
+  boost::asio::post(s->io(), [s, msg = std::move(msg), to_subscribers, shared = std::move(shared),
+                              done = std::move(done)]() mutable {
+    RouteScope scope;
+    scope.include_remote = false;  // a forwarded message is never forwarded again
+    scope.to_subscribers = to_subscribers;
+    scope.all_shared = false;
+    scope.shared_filters = std::move(shared);
+    s->Route(msg, scope);
+    if (done) done();
+  });
+}
+
+void Broker::TakeOverSession(const std::string& client_id,
+                             std::function<void(std::optional<SessionState>)> done) {
+  int owner = registry_.ShardOf(client_id);
+  if (owner < 0) {
+    done(std::nullopt);
+    return;
+  }
+  Shard* s = shards_[owner].get();
+  boost::asio::post(s->io(), [s, client_id, done = std::move(done)] {
+    std::optional<SessionState> state;
+    if (Session* session = s->FindSession(client_id)) {
+      if (session->client != nullptr) {
+        session->client->CloseWith(codec::ReasonCode::kSessionTakenOver);
+      }
+      if (Session* still = s->FindSession(client_id)) {
+        uint64_t token = still->registry_token;
+        state = s->ExtractSession(*still);
+        s->broker().registry().Release(client_id, token);
+      }
+    }
+    done(std::move(state));
+  });
+}
+
+void Broker::EvictClient(const std::string& client_id) {
+  Kick(client_id, [](bool) {});
+}
+
+void Broker::Kick(const std::string& client_id, std::function<void(bool)> done) {
+  int owner = registry_.ShardOf(client_id);
+  if (owner < 0) {
+    done(false);
+    return;
+  }
+  Shard* s = shards_[owner].get();
+  boost::asio::post(s->io(), [s, client_id, done = std::move(done)] {
+    Session* session = s->FindSession(client_id);
+    bool found = session != nullptr && session->client != nullptr;
+    if (found) session->client->CloseWith(codec::ReasonCode::kAdministrativeAction);
+    done(found);
+  });
+}
+
+void Broker::Publish(MessagePtr msg) {
+  if (msg->retain) StoreRetained(msg, true);
+  Shard* s = shards_[0].get();
+  boost::asio::post(s->io(), [s, msg = std::move(msg)] { s->Route(msg, RouteScope{}); });
+}
+
+void Broker::ForEachShard(std::function<void(Shard&)> fn) {
+  for (auto& shard : shards_) {
+    Shard* s = shard.get();
+    boost::asio::post(s->io(), [s, fn] { fn(*s); });
+  }
+}
+
+StatsSnapshot Broker::Stats() const {
+  StatsSnapshot out;
+  auto r = [](const auto& c) { return c.load(std::memory_order_relaxed); };
+  for (const auto& shard : shards_) {
+    auto& st = shard->stats();
+    out.connections_total += r(st.connections_total);
+    out.connections_current += r(st.connections_current);
+    out.sessions += r(st.sessions);
+    out.sessions_offline += r(st.sessions_offline);
+    out.subscriptions += r(st.subscriptions);
+    out.shared_subscriptions += r(st.shared_subscriptions);
+    out.inflight += r(st.inflight);
+    for (int q = 0; q < 3; ++q) {
+      out.messages_received[q] += r(st.messages_received[q]);
+      out.messages_sent[q] += r(st.messages_sent[q]);
+    }
+    out.bytes_received += r(st.bytes_received);
+    out.bytes_sent += r(st.bytes_sent);
+    for (int d = 0; d < static_cast<int>(DropReason::kCount); ++d) out.dropped[d] += r(st.dropped[d]);
+    out.session_failures += r(st.session_failures);
+    out.protocol_errors += r(st.protocol_errors);
+  }
+  out.retained = retained_.size();
+  {
+    absl::MutexLock lock(&routes_mu_);
+    out.routes = route_refs_.size();
+  }
+  return out;
+}
+
+}  // namespace meshmq::broker

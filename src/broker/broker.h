@@ -1,0 +1,113 @@
+// The broker of one node: its shards (one io_context and thread each), the client-id registry,
+// the retained store and the link to the cluster. Created and started by src/app.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "broker/client_registry.h"
+#include "broker/cluster_port.h"
+#include "broker/message.h"
+#include "broker/options.h"
+#include "broker/retained_store.h"
+#include "broker/session.h"
+#include "broker/shard.h"
+#include "broker/stats.h"
+
+namespace meshmq::broker {
+
+// Sum of every shard's counters at one moment.
+struct StatsSnapshot {
+  uint64_t connections_total = 0;
+  int64_t connections_current = 0, sessions = 0, sessions_offline = 0, subscriptions = 0,
+          shared_subscriptions = 0, inflight = 0;
+  uint64_t messages_received[3] = {}, messages_sent[3] = {};
+  uint64_t bytes_received = 0, bytes_sent = 0;
+  uint64_t dropped[static_cast<int>(DropReason::kCount)] = {};
+  uint64_t session_failures = 0, protocol_errors = 0;
+  size_t retained = 0, routes = 0;
+};
+
+class Broker {
+ public:
+  explicit Broker(BrokerOptions options);
+  ~Broker();
+
+  // Starts one thread per shard. Stop() ends them after the io_contexts drain.
+  void Start();
+  void Stop();
+
+  const BrokerOptions& options() const { return options_; }
+  int shard_count() const { return static_cast<int>(shards_.size()); }
+  Shard& shard(int i) { return *shards_[i]; }
+  boost::asio::io_context& io(int i) { return *contexts_[i]; }
+  RetainedStore& retained() { return retained_; }
+  ClientRegistry& registry() { return registry_; }
+  ClusterPort* cluster() { return cluster_; }
+  void set_cluster(ClusterPort* cluster) { cluster_ = cluster; }
+  std::chrono::steady_clock::time_point started_at() const { return started_at_; }
+  bool stopping() const { return stopping_.load(); }
+
+  // Node-wide reference count of filters across shards; the first subscriber of a filter on this
+  // node announces a route to the cluster, the last one withdraws it. Called on subscribe paths.
+  void RouteRef(const std::string& filter, int delta);
+  std::vector<std::string> LocalRoutes() const;
+
+  // Stores / replicates a retained message (empty payload deletes).
+  void StoreRetained(const MessagePtr& msg, bool replicate);
+
+  // Entry points for the cluster (any thread; they post to shards).
+  void RemoteRoutesChanged(const std::string& node, const std::vector<std::string>& added,
+                           const std::vector<std::string>& removed);
+  void NodeDown(const std::string& node);
+  void DeliverForwarded(MessagePtr msg, bool to_subscribers, std::vector<std::string> shared,
+                        std::function<void()> done);
+  void TakeOverSession(const std::string& client_id,
+                       std::function<void(std::optional<SessionState>)> done);
+  void EvictClient(const std::string& client_id);
+
+  // Publishes from inside the node ($SYS, admin API): routed like a client's publish.
+  void Publish(MessagePtr msg);
+  // Disconnects a client (admin kick). done(found) runs on the client's shard.
+  void Kick(const std::string& client_id, std::function<void(bool)> done);
+
+  StatsSnapshot Stats() const;
+
+  // Runs fn on every shard's thread and calls done on the calling side's shard 0 afterwards.
+  void ForEachShard(std::function<void(Shard&)> fn);
+
+ private:
+  void StartSysTimer();
+  void PublishSys();
+
+  BrokerOptions options_;
+  std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::thread> threads_;
+  RetainedStore retained_;
+  ClientRegistry registry_;
+  ClusterPort* cluster_ = nullptr;
+  std::chrono::steady_clock::time_point started_at_;
+  std::atomic<bool> stopping_{false};
+  std::unique_ptr<boost::asio::steady_timer> sys_timer_;
+
+  mutable absl::Mutex routes_mu_;
+  absl::flat_hash_map<std::string, int> route_refs_ ABSL_GUARDED_BY(routes_mu_);
+};
+
+int64_t NowMs();  // wall clock, ms since the Unix epoch
+
+}  // namespace meshmq::broker

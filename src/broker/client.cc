@@ -1,0 +1,212 @@
+#include "broker/client.h"
+
+#include <exception>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "broker/broker.h"
+#include "broker/shard.h"
+#include "codec/encoder.h"
+
+namespace meshmq::broker {
+
+using codec::ProtocolVersion;
+using codec::ReasonCode;
+
+namespace {
+
+bool ConnackCanCarry(ReasonCode reason, ProtocolVersion version, bool decoder_saw_v5) {
+  if (reason == ReasonCode::kSuccess) return false;
+  if (version == ProtocolVersion::kV5 || decoder_saw_v5) return static_cast<uint8_t>(reason) >= 0x80;
+  switch (reason) {
+    case ReasonCode::kUnsupportedProtocolVersion:
+    case ReasonCode::kClientIdentifierNotValid:
+    case ReasonCode::kBadUserNameOrPassword:
+    case ReasonCode::kNotAuthorized:
+    case ReasonCode::kServerUnavailable:
+    case ReasonCode::kServerBusy:
+    case ReasonCode::kQuotaExceeded:
+    case ReasonCode::kBanned:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+Client::Client(Shard& shard, ClientChannel& channel, uint64_t id)
+    : shard_(shard),
+      channel_(channel),
+      id_(id),
+      decoder_(codec::DecodeRole::kServer, shard.broker().options().max_packet_size),
+      timer_(shard.io()) {
+  last_packet_at_ = connected_at_ = std::chrono::steady_clock::now();
+  shard_.AddClient(this);
+  Inc(shard_.stats().connections_total);
+  Add(shard_.stats().connections_current, 1);
+  ArmTimer();
+}
+
+Client::~Client() {
+  if (state_ != State::kClosed) OnTransportClosed();
+  shard_.RemoveClient(this);
+  Add(shard_.stats().connections_current, -1);
+}
+
+void Client::OnBytes(std::string_view bytes) {
+  if (state_ == State::kClosed) return;
+  Inc(shard_.stats().bytes_received, bytes.size());
+  decoder_.Feed(bytes);
+  while (state_ != State::kClosed) {
+    codec::DecodeResult result = decoder_.Next();
+    if (result.status == codec::DecodeStatus::kNeedMore) return;
+    if (result.status == codec::DecodeStatus::kError) {
+      OnDecodeError(result.error);
+      return;
+    }
+    last_packet_at_ = std::chrono::steady_clock::now();
+    if (state_ == State::kConnecting) {
+      // Pipelined after CONNECT while the session is being taken over; bounded so a client can't
+      // make us buffer without limit.
+      if (pending_.size() >= 1000) {
+        CloseWith(ReasonCode::kQuotaExceeded);
+        return;
+      }
+      pending_.push_back(std::move(result.packet));
+      continue;
+    }
+    // Contain a bug in one session: close it, count it, keep the node up (the supervisor of the
+    // Go original).
+    try {
+      Dispatch(std::move(result.packet));
+    } catch (const std::exception& e) {
+      Inc(shard_.stats().session_failures);
+      spdlog::error("client {}: contained failure in handler: {}", client_id_, e.what());
+      CloseWith(ReasonCode::kImplementationSpecificError);
+    }
+  }
+}
+
+void Client::Dispatch(codec::Packet&& packet) {
+  if (state_ == State::kAwaitConnect && !std::holds_alternative<codec::Connect>(packet)) {
+    // [MQTT-3.1.0-1] The first packet must be CONNECT.
+    CloseWith(ReasonCode::kProtocolError, false);
+    return;
+  }
+  std::visit(
+      [this](auto& p) {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, codec::Connect>) {
+          HandleConnect(p);
+        } else if constexpr (std::is_same_v<T, codec::Publish>) {
+          HandlePublish(p);
+        } else if constexpr (std::is_same_v<T, codec::Puback>) {
+          HandlePuback(p);
+        } else if constexpr (std::is_same_v<T, codec::Pubrec>) {
+          HandlePubrec(p);
+        } else if constexpr (std::is_same_v<T, codec::Pubrel>) {
+          HandlePubrel(p);
+        } else if constexpr (std::is_same_v<T, codec::Pubcomp>) {
+          HandlePubcomp(p);
+        } else if constexpr (std::is_same_v<T, codec::Subscribe>) {
+          HandleSubscribe(p);
+        } else if constexpr (std::is_same_v<T, codec::Unsubscribe>) {
+          HandleUnsubscribe(p);
+        } else if constexpr (std::is_same_v<T, codec::Pingreq>) {
+          Send(codec::Pingresp{});
+        } else if constexpr (std::is_same_v<T, codec::Disconnect>) {
+          HandleDisconnect(p);
+        } else if constexpr (std::is_same_v<T, codec::Auth>) {
+          HandleAuth(p);
+        } else {
+          // Packets only a server sends [MQTT-4.8.0-1].
+          CloseWith(ReasonCode::kProtocolError);
+        }
+      },
+      packet);
+}
+
+void Client::OnDecodeError(const codec::DecodeError& error) {
+  Inc(shard_.stats().protocol_errors);
+  spdlog::debug("client {} ({}): {} ({})", client_id_, remote_address(), error.detail,
+                codec::ReasonCodeName(error.reason));
+  if (state_ == State::kAwaitConnect) version_ = decoder_.version();
+  CloseWith(error.reason);
+}
+
+void Client::Send(const codec::Packet& packet) {
+  if (state_ == State::kClosed) return;
+  scratch_.clear();
+  codec::Encode(packet, version_, scratch_);
+  Inc(shard_.stats().bytes_sent, scratch_.size());
+  channel_.Send(scratch_);
+}
+
+void Client::CloseWith(ReasonCode reason, bool publish_will) {
+  if (state_ == State::kClosed) return;
+  if (state_ == State::kAwaitConnect || state_ == State::kConnecting) {
+    // An error before the session started is answered with a CONNACK where the protocol has a
+    // code for it [MQTT-3.2.2-6]; 3.x has only return codes 1-5.
+    if (ConnackCanCarry(reason, version_, decoder_.version() == ProtocolVersion::kV5)) {
+      codec::Connack connack;
+      connack.reason_code = reason;
+      Send(connack);
+    }
+  } else if (version_ == ProtocolVersion::kV5 && reason != ReasonCode::kSuccess) {
+    codec::Disconnect disconnect;
+    disconnect.reason_code = reason;
+    Send(disconnect);
+  }
+  DetachSession(publish_will && reason != ReasonCode::kSuccess);
+  state_ = State::kClosed;
+  timer_.cancel();
+  channel_.Close();
+}
+
+void Client::OnTransportClosed() {
+  if (state_ == State::kClosed) return;
+  // The network went away without DISCONNECT: the will is published [MQTT-3.1.2-8].
+  DetachSession(true);
+  state_ = State::kClosed;
+  timer_.cancel();
+}
+
+void Client::ArmTimer() {
+  using std::chrono::milliseconds;
+  milliseconds wait;
+  if (state_ == State::kAwaitConnect || state_ == State::kConnecting) {
+    wait = milliseconds(shard_.broker().options().connect_timeout_ms);
+  } else if (keep_alive_s_ > 0) {
+    wait = milliseconds(keep_alive_s_ * 1500);  // [MQTT-3.1.2-24] one and a half times
+  } else {
+    return;
+  }
+  auto deadline = last_packet_at_ + wait;
+  if (state_ == State::kAwaitConnect) deadline = connected_at_ + wait;
+  timer_.expires_at(deadline);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) OnTimer();
+  });
+}
+
+void Client::OnTimer() {
+  if (state_ == State::kClosed) return;
+  auto now = std::chrono::steady_clock::now();
+  if (state_ == State::kAwaitConnect || state_ == State::kConnecting) {
+    spdlog::debug("connection from {}: no CONNECT within the connect timeout", remote_address());
+    state_ = State::kClosed;
+    channel_.Close();
+    return;
+  }
+  auto limit = std::chrono::milliseconds(keep_alive_s_ * 1500);
+  if (now - last_packet_at_ >= limit) {
+    spdlog::debug("client {}: keep alive timeout", client_id_);
+    CloseWith(ReasonCode::kKeepAliveTimeout);
+    return;
+  }
+  ArmTimer();
+}
+
+}  // namespace meshmq::broker

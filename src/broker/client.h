@@ -1,0 +1,128 @@
+// One MQTT connection's protocol state machine: bytes in (OnBytes), packets out (through its
+// ClientChannel). Sans-I/O: no sockets here; timers come from the shard's io_context.
+//
+// Owned by the transport connection; lives on one shard and is touched only by its thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "absl/container/flat_hash_map.h"
+#include "broker/client_channel.h"
+#include "broker/session.h"
+#include "codec/decoder.h"
+#include "codec/packets.h"
+
+namespace meshmq::broker {
+
+class Shard;
+
+class Client {
+ public:
+  enum class State { kAwaitConnect, kConnecting, kConnected, kClosed };
+
+  Client(Shard& shard, ClientChannel& channel, uint64_t id);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Transport entry points.
+  void OnBytes(std::string_view bytes);
+  void OnTransportClosed();
+
+  // Used by the shard and handlers.
+  uint64_t id() const { return id_; }
+  State state() const { return state_; }
+  codec::ProtocolVersion version() const { return version_; }
+  Session* session() const { return session_; }
+  const std::string& client_id() const { return client_id_; }
+  const std::string& username() const { return username_; }
+  const std::string& remote_address() const { return channel_.RemoteAddress(); }
+  uint16_t keep_alive() const { return keep_alive_s_; }
+  Shard& shard() { return shard_; }
+
+  // Closes the connection for `reason`: v5 clients get DISCONNECT (or CONNACK before CONNECT
+  // completed) with that code first. Normal (kSuccess) closes send nothing for 3.x.
+  void CloseWith(codec::ReasonCode reason, bool publish_will = true);
+  // Sends queued deliveries while the client's receive window has room.
+  void DrainQueue();
+  // Sends one delivery now (QoS>0 must fit the window; the caller checks CanSendQos()).
+  void SendDelivery(Delivery delivery);
+  bool CanSendQos() const;
+  // Resumes a session: resend inflight (DUP) then drain the queue [MQTT-4.4.0-1].
+  void ResendInflight();
+  // Completes a CONNECT after the session was found, moved here or created.
+  void FinishConnect(Session& session, bool session_present);
+  // Continues a CONNECT once the previous session (if any) is known: `existing` on this shard,
+  // or `moved` from another shard or node.
+  void ContinueConnect(Session* existing, std::optional<SessionState> moved);
+
+  void Send(const codec::Packet& packet);
+
+ private:
+  void Dispatch(codec::Packet&& packet);
+  void OnDecodeError(const codec::DecodeError& error);
+  void ArmTimer();
+  void OnTimer();
+  void DetachSession(bool publish_will);
+
+  // Handlers, one file each (handle_*.cc).
+  void HandleConnect(codec::Connect& connect);
+  void ClaimSession();
+  void HandlePublish(codec::Publish& publish);
+  void HandlePuback(const codec::Puback& ack);
+  void HandlePubrec(const codec::Pubrec& ack);
+  void HandlePubrel(const codec::Pubrel& ack);
+  void HandlePubcomp(const codec::Pubcomp& ack);
+  void HandleSubscribe(codec::Subscribe& subscribe);
+  void HandleUnsubscribe(const codec::Unsubscribe& unsubscribe);
+  void HandleDisconnect(const codec::Disconnect& disconnect);
+  void HandleAuth(const codec::Auth& auth);
+  bool ResolveTopicAlias(codec::Publish& publish);
+  void DeliverRetained(const StoredSubscription& sub);
+  void SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup);
+
+  Shard& shard_;
+  ClientChannel& channel_;
+  uint64_t id_;
+  State state_ = State::kAwaitConnect;
+  codec::Decoder decoder_;
+  codec::ProtocolVersion version_ = codec::ProtocolVersion::kV311;
+  std::string client_id_;
+  std::string username_;
+  Session* session_ = nullptr;
+  std::optional<codec::Will> will_;
+  bool clean_start_ = true;
+  uint32_t requested_expiry_s_ = 0;
+  uint64_t claim_token_ = 0;
+  codec::Properties connack_props_;
+
+  // Keep alive [MQTT-3.1.2-24]: closed after 1.5 x keep_alive_s_ without a packet.
+  uint16_t keep_alive_s_ = 0;
+  std::chrono::steady_clock::time_point last_packet_at_;
+  std::chrono::steady_clock::time_point connected_at_;
+  boost::asio::steady_timer timer_;
+
+  // Limits the client announced in its CONNECT (v5).
+  uint16_t client_receive_maximum_ = 65535;
+  uint32_t client_max_packet_size_ = 0;  // 0 = no limit
+  uint16_t client_topic_alias_max_ = 0;
+  bool request_problem_information_ = true;
+
+  // Topic aliases: inbound (client -> broker) and outbound (broker -> client).
+  std::vector<std::string> inbound_aliases_;
+  absl::flat_hash_map<std::string, uint16_t> outbound_aliases_;
+
+  // Packets the client pipelined after CONNECT while the session is being taken over.
+  std::deque<codec::Packet> pending_;
+  std::string scratch_;  // reusable encode buffer
+};
+
+}  // namespace meshmq::broker

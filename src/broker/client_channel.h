@@ -1,0 +1,26 @@
+// The broker's view of one network connection. Implemented by src/transport (TCP, TLS,
+// WebSocket) and by test fakes; called only on the connection's shard thread.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "codec/shared_bytes.h"
+
+namespace meshmq::broker {
+
+class ClientChannel {
+ public:
+  virtual ~ClientChannel() = default;
+  // Queues one encoded packet.
+  virtual void Send(std::string bytes) = 0;
+  // Queues an encoded PUBLISH header followed by a payload shared with other subscribers.
+  virtual void SendWithPayload(std::string header, codec::SharedBytes payload) = 0;
+  // Bytes queued and not yet written to the socket (slow-consumer policy).
+  virtual std::size_t QueuedBytes() const = 0;
+  // Writes what is queued, then closes. The transport then calls Client::OnTransportClosed().
+  virtual void Close() = 0;
+  virtual const std::string& RemoteAddress() const = 0;
+};
+
+}  // namespace meshmq::broker

@@ -1,0 +1,35 @@
+// What the broker asks of the cluster. Defined here so the broker never includes gRPC; src/cluster
+// implements it and src/app wires it. Every method is thread-safe and must not block a shard.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/message.h"
+
+namespace meshmq::broker {
+
+class ClusterPort {
+ public:
+  virtual ~ClusterPort() = default;
+  // This node gained its first / lost its last subscriber of `filter` ("$share/g/f" included).
+  virtual void AddLocalRoute(const std::string& filter) = 0;
+  virtual void RemoveLocalRoute(const std::string& filter) = 0;
+  // Send `msg` once to `node_id`, to be delivered there to ordinary subscribers (to_subscribers)
+  // and/or to one member of each shared group in `shared_filters`. on_queued(true) once it is
+  // safely queued for that node; the publisher's PUBACK waits for it.
+  virtual void Forward(const std::string& node_id, MessagePtr msg, bool to_subscribers,
+                       std::vector<std::string> shared_filters,
+                       std::function<void(bool)> on_queued) = 0;
+  virtual void PublishRetained(MessagePtr msg) = 0;
+  virtual void ClientConnected(const std::string& client_id, int64_t connected_at_ms) = 0;
+  virtual void ClientDisconnected(const std::string& client_id) = 0;
+  // Takes client_id over from whichever other node holds it; done(session state bytes or nullopt)
+  // is always called, also on timeout.
+  virtual void ClaimClientId(const std::string& client_id,
+                             std::function<void(std::optional<std::string>)> done) = 0;
+};
+
+}  // namespace meshmq::broker

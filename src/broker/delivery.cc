@@ -1,0 +1,163 @@
+// Outbound side of a client: the QoS 1/2 window, the session queue, topic aliases, resends, and
+// what happens to the session and will when the connection ends.
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "broker/broker.h"
+#include "broker/client.h"
+#include "broker/shard.h"
+#include "codec/encoder.h"
+
+namespace meshmq::broker {
+
+using codec::ProtocolVersion;
+
+bool Client::CanSendQos() const {
+  if (session_ == nullptr) return false;
+  // Our own cap applies to 3.x clients; v5 clients also announce a Receive Maximum
+  // [MQTT-3.3.4-9].
+  size_t window = shard_.broker().options().max_inflight;
+  if (version_ == ProtocolVersion::kV5) window = std::min<size_t>(window, client_receive_maximum_);
+  return session_->inflight.size() < window;
+}
+
+void Client::SendDelivery(Delivery delivery) {
+  if (delivery.msg->expiry_at_ms && *delivery.msg->expiry_at_ms <= NowMs()) {
+    shard_.stats().Drop(DropReason::kExpired);  // [MQTT-3.3.2-5]
+    return;
+  }
+  if (delivery.qos == 0) {
+    // Slow consumer: QoS 0 is dropped rather than buffered without bound.
+    if (channel_.QueuedBytes() > shard_.broker().options().max_outbound_bytes) {
+      shard_.stats().Drop(DropReason::kSlowConsumer);
+      return;
+    }
+    SendPublish(delivery, 0, false);
+    return;
+  }
+  uint16_t id = session_->AllocatePacketId();
+  session_->inflight.push_back(OutboundInflight{id, std::move(delivery), false});
+  Add(shard_.stats().inflight, 1);
+  SendPublish(session_->inflight.back().delivery, id, false);
+}
+
+void Client::SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup) {
+  const Message& msg = *delivery.msg;
+  codec::Publish publish;
+  publish.dup = dup;
+  publish.qos = delivery.qos;
+  publish.retain = delivery.retain;
+  publish.packet_id = packet_id;
+  publish.payload = msg.payload;  // only its size is encoded; the bytes are gathered on write
+  if (version_ == ProtocolVersion::kV5) {
+    publish.properties = msg.properties;
+    publish.properties.subscription_identifiers = delivery.subscription_ids;
+    if (msg.expiry_at_ms) {
+      // The remaining lifetime, not the original one [MQTT-3.3.2-6].
+      int64_t left_ms = std::max<int64_t>(0, *msg.expiry_at_ms - NowMs());
+      publish.properties.message_expiry_interval = static_cast<uint32_t>((left_ms + 999) / 1000);
+    }
+    if (client_topic_alias_max_ > 0) {
+      auto it = outbound_aliases_.find(msg.topic);
+      if (it != outbound_aliases_.end()) {
+        publish.properties.topic_alias = it->second;  // topic left empty: the alias names it
+      } else {
+        publish.topic = msg.topic;
+        if (outbound_aliases_.size() < client_topic_alias_max_) {
+          uint16_t alias = static_cast<uint16_t>(outbound_aliases_.size() + 1);
+          outbound_aliases_.emplace(msg.topic, alias);
+          publish.properties.topic_alias = alias;
+        }
+      }
+    } else {
+      publish.topic = msg.topic;
+    }
+  } else {
+    publish.topic = msg.topic;
+  }
+  scratch_.clear();
+  codec::EncodePublishHeader(publish, version_, scratch_);
+  size_t total = scratch_.size() + msg.payload.size();
+  if (client_max_packet_size_ != 0 && total > client_max_packet_size_) {
+    // Never send more than the client accepts [MQTT-3.1.2-24]; the message is dropped for it.
+    shard_.stats().Drop(DropReason::kTooLarge);
+    if (packet_id != 0 && session_->RemoveInflight(packet_id)) Add(shard_.stats().inflight, -1);
+    return;
+  }
+  Inc(shard_.stats().messages_sent[delivery.qos]);
+  Inc(shard_.stats().bytes_sent, total);
+  channel_.SendWithPayload(scratch_, msg.payload);
+}
+
+void Client::DrainQueue() {
+  if (session_ == nullptr || state_ != State::kConnected) return;
+  auto& queue = session_->queue;
+  while (!queue.empty() && state_ == State::kConnected) {
+    if (queue.front().qos > 0 && !CanSendQos()) return;
+    Delivery d = std::move(queue.front());
+    queue.pop_front();
+    SendDelivery(std::move(d));
+  }
+}
+
+void Client::ResendInflight() {
+  if (session_ == nullptr) return;
+  // Aliases do not survive a connection [MQTT-3.3.2-7], so every resend names its topic again.
+  outbound_aliases_.clear();
+  for (const auto& entry : session_->inflight) {
+    if (entry.pubrec_received) {
+      codec::Pubrel pubrel;
+      pubrel.packet_id = entry.packet_id;
+      Send(pubrel);
+    } else {
+      SendPublish(entry.delivery, entry.packet_id, /*dup=*/true);
+    }
+  }
+}
+
+void Client::DetachSession(bool publish_will) {
+  pending_.clear();
+  if (session_ == nullptr) {
+    if (state_ == State::kConnecting && !client_id_.empty()) {
+      // Never finished connecting: nothing to keep.
+    }
+    will_.reset();
+    return;
+  }
+  Session& session = *session_;
+  session_ = nullptr;
+  session.client = nullptr;
+  Add(shard_.stats().sessions_offline, 1);
+  if (ClusterPort* cluster = shard_.broker().cluster()) cluster->ClientDisconnected(client_id_);
+  if (will_ && publish_will) {
+    uint32_t delay = will_->properties.will_delay_interval.value_or(0);
+    if (delay == 0 || session.expiry_interval_s == 0) {
+      shard_.PublishWill(*will_, client_id_);
+    } else {
+      // Will Delay Interval [MQTT-3.1.3-9]: sent when the delay or the session ends, whichever
+      // comes first; cancelled if the client resumes the session before.
+      session.pending_will = std::move(will_);
+      uint32_t wait = std::min(delay, session.expiry_interval_s);
+      session.will_timer.expires_after(std::chrono::seconds(wait));
+      Shard* shard = &shard_;
+      std::string id = client_id_;
+      session.will_timer.async_wait([shard, id](const boost::system::error_code& ec) {
+        if (ec) return;
+        Session* s = shard->FindSession(id);
+        if (s == nullptr || !s->pending_will) return;
+        codec::Will will = std::move(*s->pending_will);
+        s->pending_will.reset();
+        shard->PublishWill(will, id);
+      });
+    }
+  }
+  will_.reset();
+  if (session.expiry_interval_s == 0) {
+    shard_.DestroySession(session, /*release_id=*/true);  // [MQTT-3.1.2-6] ends with the connection
+  } else {
+    shard_.ScheduleExpiry(session);
+  }
+}
+
+}  // namespace meshmq::broker

@@ -1,0 +1,239 @@
+// CONNECT: validation, session lookup or takeover (same shard, other shard, other node), CONNACK.
+#include <random>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "broker/broker.h"
+#include "broker/client.h"
+#include "broker/session_codec.h"
+#include "broker/shard.h"
+#include "codec/topic_rules.h"
+
+namespace meshmq::broker {
+
+using codec::ProtocolVersion;
+using codec::ReasonCode;
+
+namespace {
+
+std::string GenerateClientId() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "meshmq-";
+  uint64_t v = rng();
+  for (int i = 0; i < 16; ++i) id.push_back(kHex[(v >> (i * 4)) & 0xF]);
+  return id;
+}
+
+int64_t CurrentConnections(Broker& broker) {
+  int64_t n = 0;
+  for (int i = 0; i < broker.shard_count(); ++i) {
+    n += broker.shard(i).stats().connections_current.load(std::memory_order_relaxed);
+  }
+  return n;
+}
+
+}  // namespace
+
+void Client::HandleConnect(codec::Connect& connect) {
+  const BrokerOptions& options = shard_.broker().options();
+  version_ = connect.version;
+  clean_start_ = connect.clean_start;
+  if (connect.username) username_ = *connect.username;
+
+  if (shard_.broker().stopping()) {
+    CloseWith(ReasonCode::kServerUnavailable);
+    return;
+  }
+  // Connection limit: this connection is already counted, hence '>'.
+  if (options.max_connections > 0 && CurrentConnections(shard_.broker()) > options.max_connections) {
+    CloseWith(version_ == ProtocolVersion::kV5 ? ReasonCode::kQuotaExceeded
+                                                : ReasonCode::kServerUnavailable);
+    return;
+  }
+  bool assigned_id = false;
+  client_id_ = std::move(connect.client_id);
+  if (client_id_.empty()) {
+    // [MQTT-3.1.3-8] 3.1.1 requires clean session for an empty id; 3.1 has no empty ids.
+    if (version_ == ProtocolVersion::kV31 ||
+        (version_ == ProtocolVersion::kV311 && !clean_start_)) {
+      CloseWith(ReasonCode::kClientIdentifierNotValid);
+      return;
+    }
+    client_id_ = GenerateClientId();
+    assigned_id = version_ == ProtocolVersion::kV5;
+  }
+  if (connect.properties.authentication_method) {
+    // Enhanced authentication (AUTH exchanges) is not offered [MQTT-4.12.0-1].
+    CloseWith(ReasonCode::kBadAuthenticationMethod);
+    return;
+  }
+  if (connect.will) {
+    if (!codec::IsValidTopicName(connect.will->topic)) {
+      CloseWith(ReasonCode::kTopicNameInvalid);
+      return;
+    }
+    will_ = std::move(connect.will);
+  }
+
+  // Keep alive, possibly overridden by the server [MQTT-3.2.2-21].
+  keep_alive_s_ = connect.keep_alive;
+  bool keep_alive_changed = false;
+  if (options.max_keep_alive > 0 && (keep_alive_s_ == 0 || keep_alive_s_ > options.max_keep_alive) &&
+      version_ == ProtocolVersion::kV5) {
+    keep_alive_s_ = options.max_keep_alive;
+    keep_alive_changed = true;
+  }
+
+  // Session lifetime: 3.x clean session = ends with the connection, else never expires.
+  const auto& props = connect.properties;
+  if (version_ == ProtocolVersion::kV5) {
+    requested_expiry_s_ = props.session_expiry_interval.value_or(0);
+    if (props.receive_maximum) client_receive_maximum_ = *props.receive_maximum;
+    if (props.maximum_packet_size) client_max_packet_size_ = *props.maximum_packet_size;
+    if (props.topic_alias_maximum) client_topic_alias_max_ = *props.topic_alias_maximum;
+    if (props.request_problem_information) {
+      request_problem_information_ = *props.request_problem_information != 0;
+    }
+  } else {
+    requested_expiry_s_ = clean_start_ ? 0 : 0xFFFFFFFFu;
+  }
+  bool expiry_capped = false;
+  if (requested_expiry_s_ > options.max_session_expiry) {
+    requested_expiry_s_ = options.max_session_expiry;
+    expiry_capped = version_ == ProtocolVersion::kV5;
+  }
+
+  // CONNACK properties (v5), sent by FinishConnect.
+  connack_props_ = {};
+  if (version_ == ProtocolVersion::kV5) {
+    connack_props_.receive_maximum = options.max_inflight;
+    connack_props_.maximum_packet_size = options.max_packet_size;
+    connack_props_.topic_alias_maximum = options.max_topic_alias;
+    if (assigned_id) connack_props_.assigned_client_identifier = client_id_;
+    if (keep_alive_changed) connack_props_.server_keep_alive = keep_alive_s_;
+    if (expiry_capped) connack_props_.session_expiry_interval = requested_expiry_s_;
+  }
+
+  state_ = State::kConnecting;
+  ClaimSession();
+}
+
+// Finds this client id's session wherever it is on this node, or asks the cluster, then
+// continues in ContinueConnect on this shard.
+void Client::ClaimSession() {
+  Broker& broker = shard_.broker();
+  ClientRegistry::Claim claim = broker.registry().Acquire(client_id_, shard_.index());
+  claim_token_ = claim.token;
+  if (claim.previous_shard == shard_.index()) {
+    Session* existing = shard_.FindSession(client_id_);
+    if (existing != nullptr && existing->client != nullptr && existing->client != this) {
+      // [MQTT-3.1.4-3] The old connection goes (v5: DISCONNECT 0x8E); a session that ended with
+      // it is gone afterwards, so look it up again.
+      existing->client->CloseWith(ReasonCode::kSessionTakenOver);
+      existing = shard_.FindSession(client_id_);
+    }
+    ContinueConnect(existing, std::nullopt);
+    return;
+  }
+  uint64_t my_id = id_;
+  Shard* home = &shard_;
+  std::string client_id = client_id_;
+  if (claim.previous_shard >= 0) {
+    Shard& previous = broker.shard(claim.previous_shard);
+    boost::asio::post(previous.io(), [&previous, home, my_id, client_id] {
+      std::optional<SessionState> state;
+      if (Session* s = previous.FindSession(client_id)) {
+        if (s->client != nullptr) s->client->CloseWith(ReasonCode::kSessionTakenOver);
+        // CloseWith may have destroyed a session that ends with its connection.
+        if (Session* still = previous.FindSession(client_id)) state = previous.ExtractSession(*still);
+      }
+      boost::asio::post(home->io(), [home, my_id, state = std::move(state)]() mutable {
+        if (Client* c = home->FindClient(my_id)) c->ContinueConnect(nullptr, std::move(state));
+      });
+    });
+    return;
+  }
+  if (broker.cluster() != nullptr) {
+    broker.cluster()->ClaimClientId(
+        client_id, [home, my_id](std::optional<std::string> bytes) {
+          boost::asio::post(home->io(), [home, my_id, bytes = std::move(bytes)] {
+            std::optional<SessionState> state;
+            if (bytes) state = DecodeSessionState(*bytes);
+            if (Client* c = home->FindClient(my_id)) c->ContinueConnect(nullptr, std::move(state));
+          });
+        });
+    return;
+  }
+  ContinueConnect(nullptr, std::nullopt);
+}
+
+void Client::ContinueConnect(Session* existing, std::optional<SessionState> moved) {
+  if (state_ != State::kConnecting) return;
+  Broker& broker = shard_.broker();
+  if (!broker.registry().IsOwner(client_id_, claim_token_)) {
+    // A newer CONNECT with the same client id won the race while we waited.
+    CloseWith(ReasonCode::kSessionTakenOver, false);
+    return;
+  }
+  bool present = false;
+  Session* session = existing;
+  if (session == nullptr) {
+    session = &shard_.CreateSession(client_id_);
+    if (moved) {
+      for (auto& sub : moved->subscriptions) shard_.Subscribe(*session, sub);
+      moved->subscriptions.clear();
+      session->Import(std::move(*moved));
+      present = true;
+    }
+  } else {
+    present = true;
+  }
+  session->registry_token = claim_token_;
+  if (clean_start_ && present) {
+    // [MQTT-3.1.2-4] Clean start discards the previous session.
+    shard_.DestroySession(*session, /*release_id=*/false);
+    session = &shard_.CreateSession(client_id_);
+    session->registry_token = claim_token_;
+    present = false;
+  }
+  FinishConnect(*session, present);
+}
+
+void Client::FinishConnect(Session& session, bool session_present) {
+  if (session.client == nullptr) Add(shard_.stats().sessions_offline, -1);
+  session_ = &session;
+  session.client = this;
+  session.version = version_;
+  session.expiry_interval_s = requested_expiry_s_;
+  session.expiry_timer.cancel();
+  if (session.pending_will) {
+    // The client came back before its will delay ended: no will [MQTT-3.1.3-9].
+    session.pending_will.reset();
+    session.will_timer.cancel();
+  }
+  state_ = State::kConnected;
+  last_packet_at_ = std::chrono::steady_clock::now();
+  inbound_aliases_.assign(shard_.broker().options().max_topic_alias + 1, std::string());
+
+  codec::Connack connack;
+  connack.session_present = session_present;
+  connack.properties = std::move(connack_props_);
+  Send(connack);
+  spdlog::debug("client {} connected from {} (v{}, clean {}, present {})", client_id_,
+                remote_address(), static_cast<int>(version_), clean_start_, session_present);
+  if (ClusterPort* cluster = shard_.broker().cluster()) {
+    cluster->ClientConnected(client_id_, NowMs());
+  }
+  ArmTimer();
+  ResendInflight();
+  DrainQueue();
+  while (!pending_.empty() && state_ == State::kConnected) {
+    codec::Packet packet = std::move(pending_.front());
+    pending_.pop_front();
+    Dispatch(std::move(packet));
+  }
+}
+
+}  // namespace meshmq::broker

@@ -1,0 +1,100 @@
+// PUBLISH from a client: topic alias, QoS 2 de-duplication, retained store, routing, ack.
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "broker/broker.h"
+#include "broker/client.h"
+#include "broker/message_builder.h"
+#include "broker/shard.h"
+#include "codec/topic_rules.h"
+
+namespace meshmq::broker {
+
+using codec::ProtocolVersion;
+using codec::ReasonCode;
+
+bool Client::ResolveTopicAlias(codec::Publish& publish) {
+  if (!publish.properties.topic_alias) {
+    if (publish.topic.empty()) {
+      CloseWith(ReasonCode::kProtocolError);  // [MQTT-3.3.2-8]... an empty topic needs an alias
+      return false;
+    }
+    return true;
+  }
+  uint16_t alias = *publish.properties.topic_alias;
+  // [MQTT-3.3.2-9], [MQTT-3.3.2-10]: 0 and values above our maximum are invalid.
+  if (alias == 0 || alias > shard_.broker().options().max_topic_alias) {
+    CloseWith(ReasonCode::kTopicAliasInvalid);
+    return false;
+  }
+  if (publish.topic.empty()) {
+    if (inbound_aliases_[alias].empty()) {
+      CloseWith(ReasonCode::kProtocolError);  // alias used before it was set
+      return false;
+    }
+    publish.topic = inbound_aliases_[alias];
+  } else {
+    inbound_aliases_[alias] = publish.topic;
+  }
+  publish.properties.topic_alias.reset();
+  return true;
+}
+
+void Client::HandlePublish(codec::Publish& publish) {
+  const BrokerOptions& options = shard_.broker().options();
+  Inc(shard_.stats().messages_received[publish.qos]);
+  if (version_ == ProtocolVersion::kV5 && !ResolveTopicAlias(publish)) return;
+  if (publish.qos == 2) {
+    if (session_->incoming_qos2.contains(publish.packet_id)) {
+      // A resent QoS 2 PUBLISH we already accepted: acknowledge again, deliver once
+      // [MQTT-4.3.3-9].
+      codec::Pubrec pubrec;
+      pubrec.packet_id = publish.packet_id;
+      Send(pubrec);
+      return;
+    }
+    if (session_->incoming_qos2.size() >= options.max_inflight) {
+      CloseWith(ReasonCode::kReceiveMaximumExceeded);  // [MQTT-3.3.4-7]
+      return;
+    }
+  }
+  if (options.debug_fault_injection && publish.topic == "$meshmq/debug/throw") {
+    throw std::runtime_error("fault injection: $meshmq/debug/throw");
+  }
+  ReasonCode ack_code = ReasonCode::kSuccess;
+  if (publish.topic.starts_with("$SYS")) {
+    // $SYS is the broker's own namespace: client publishes there are acknowledged and dropped.
+    shard_.stats().Drop(DropReason::kNotAuthorized);
+    ack_code = ReasonCode::kNotAuthorized;
+  } else if (publish.properties.payload_format_indicator.value_or(0) == 1 &&
+             !codec::IsValidUtf8(publish.payload.view())) {
+    ack_code = ReasonCode::kPayloadFormatInvalid;  // [MQTT-3.3.2-4] may be checked by the server
+  } else {
+    MessagePtr msg = MessageFromPublish(publish, client_id_, options.node_id);
+    if (msg->retain) shard_.broker().StoreRetained(msg, true);
+    RouteScope scope;
+    if (!shard_.Route(msg, scope)) {
+      shard_.stats().Drop(DropReason::kNoSubscribers);
+      ack_code = ReasonCode::kNoMatchingSubscribers;
+    }
+  }
+  if (version_ != ProtocolVersion::kV5 && ack_code != ReasonCode::kSuccess) {
+    ack_code = ReasonCode::kSuccess;  // 3.x acks carry no reason
+  }
+  if (publish.qos == 1) {
+    codec::Puback puback;
+    puback.packet_id = publish.packet_id;
+    puback.reason_code = ack_code;
+    Send(puback);
+  } else if (publish.qos == 2) {
+    codec::Pubrec pubrec;
+    pubrec.packet_id = publish.packet_id;
+    pubrec.reason_code = ack_code;
+    // A failed QoS 2 exchange ends at PUBREC [MQTT-4.3.3-4]; only success awaits PUBREL.
+    if (static_cast<uint8_t>(ack_code) < 0x80) session_->incoming_qos2.insert(publish.packet_id);
+    Send(pubrec);
+  }
+}
+
+}  // namespace meshmq::broker

@@ -1,0 +1,38 @@
+#include "broker/message_builder.h"
+
+#include "broker/broker.h"
+
+namespace meshmq::broker {
+
+codec::Properties PassThroughProperties(const codec::Properties& in) {
+  codec::Properties out;
+  out.payload_format_indicator = in.payload_format_indicator;
+  out.content_type = in.content_type;
+  out.response_topic = in.response_topic;
+  out.correlation_data = in.correlation_data;
+  out.user_properties = in.user_properties;
+  return out;
+}
+
+MessagePtr MessageFromPublish(codec::Publish& publish, const std::string& client_id,
+                              const std::string& node_id) {
+  auto msg = std::make_shared<Message>();
+  msg->topic = std::move(publish.topic);
+  msg->payload = std::move(publish.payload);
+  msg->qos = publish.qos;
+  msg->retain = publish.retain;
+  msg->timestamp_ms = NowMs();
+  const auto& p = publish.properties;
+  if (p.payload_format_indicator || p.content_type || p.response_topic || p.correlation_data ||
+      !p.user_properties.empty()) {
+    msg->properties = PassThroughProperties(p);
+  }
+  if (p.message_expiry_interval) {
+    msg->expiry_at_ms = msg->timestamp_ms + int64_t(*p.message_expiry_interval) * 1000;
+  }
+  msg->origin_client_id = client_id;
+  msg->origin_node = node_id;
+  return msg;
+}
+
+}  // namespace meshmq::broker

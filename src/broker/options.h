@@ -1,0 +1,30 @@
+// Broker settings, mapped from config::Config by src/app (the broker does not read config files).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "broker/shared_picker.h"
+
+namespace meshmq::broker {
+
+struct BrokerOptions {
+  std::string node_id = "meshmq";
+  int workers = 1;
+  uint32_t max_connections = 100000;  // 0 = unlimited
+  uint32_t max_packet_size = 1048576;
+  uint32_t max_queued_messages = 1000;
+  uint16_t max_inflight = 32;         // our Receive Maximum, and cap on the outbound window
+  uint16_t max_topic_alias = 64;
+  uint32_t max_session_expiry = 4294967295u;
+  uint16_t max_keep_alive = 0;        // 0 = accept what the client asks
+  uint32_t connect_timeout_ms = 10000;
+  // Bytes queued on one connection's socket beyond which QoS 0 messages to it are dropped (the
+  // slow-consumer policy); QoS 1/2 wait in the session queue instead.
+  size_t max_outbound_bytes = 4 << 20;
+  SharedStrategy shared_strategy = SharedStrategy::kRoundRobin;
+  uint32_t sys_interval_s = 10;
+  bool debug_fault_injection = false;
+};
+
+}  // namespace meshmq::broker

@@ -1,0 +1,241 @@
+// Shard::Route: the publish path. Matches the shard's own index, then posts one task per other
+// interested shard and hands the message once per interested node to the cluster.
+#include <algorithm>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "broker/broker.h"
+#include "broker/client.h"
+#include "broker/shard.h"
+#include "codec/topic_rules.h"
+
+namespace meshmq::broker {
+
+namespace {
+
+// Where one shared group can take a message: this shard, other shards, other nodes.
+struct GroupCandidates {
+  std::string group;
+  bool local = false;
+  std::vector<int> shards;
+  std::vector<std::string> nodes;
+};
+
+std::string SharedKey(std::string_view group, std::string_view inner) {
+  std::string key;
+  key.reserve(8 + group.size() + inner.size());
+  key.append("$share/").append(group).push_back('/');
+  key.append(inner);
+  return key;
+}
+
+bool Wanted(const RouteScope& scope, const std::string& key) {
+  if (scope.all_shared) return true;
+  return std::find(scope.shared_filters.begin(), scope.shared_filters.end(), key) !=
+         scope.shared_filters.end();
+}
+
+}  // namespace
+
+bool Shard::Route(const MessagePtr& msg, const RouteScope& scope) {
+  bool delivered = false;
+  if (scope.to_subscribers) delivered |= DeliverPlain(msg);
+
+  const int n = broker_.shard_count();
+  std::vector<char> shard_plain;
+  std::vector<std::vector<std::string>> shard_shared;
+  if (scope.include_shards && n > 1) {
+    shard_plain.assign(n, 0);
+    shard_shared.resize(n);
+  }
+  std::vector<std::pair<std::string, std::vector<std::string>>> node_targets;  // node -> shared
+  std::vector<std::string> node_plain;
+  absl::flat_hash_map<std::string, GroupCandidates> groups;
+
+  local_.Match(msg->topic, [&](std::string_view inner, LocalSubscribers& entry) {
+    for (auto& [group, members] : entry.shared) {
+      std::string key = SharedKey(group, inner);
+      if (!Wanted(scope, key)) continue;
+      auto& g = groups[key];
+      g.group = group;
+      g.local = true;
+    }
+  });
+  if (!shard_plain.empty()) {
+    shard_routes_.Match(msg->topic, [&](std::string_view inner, RouteTargets<int>& entry) {
+      if (scope.to_subscribers) {
+        for (int s : entry.plain) shard_plain[s] = 1;
+      }
+      for (auto& [group, shards] : entry.shared) {
+        std::string key = SharedKey(group, inner);
+        if (!Wanted(scope, key)) continue;
+        auto& g = groups[key];
+        g.group = group;
+        for (int s : shards) RouteTargets<int>::AddTo(g.shards, s);
+      }
+    });
+  }
+  ClusterPort* cluster = broker_.cluster();
+  if (scope.include_remote && cluster != nullptr) {
+    remote_routes_.Match(msg->topic, [&](std::string_view inner, RouteTargets<std::string>& entry) {
+      for (const auto& node : entry.plain) RouteTargets<std::string>::AddTo(node_plain, node);
+      for (auto& [group, nodes] : entry.shared) {
+        std::string key = SharedKey(group, inner);
+        auto& g = groups[key];
+        g.group = group;
+        for (const auto& node : nodes) RouteTargets<std::string>::AddTo(g.nodes, node);
+      }
+    });
+  }
+
+  // One member per shared group, anywhere in the cluster [MQTT-4.8.2].
+  for (auto& [key, g] : groups) {
+    size_t count = (g.local ? 1 : 0) + g.shards.size() + g.nodes.size();
+    if (count == 0) continue;
+    auto picker = pickers_.try_emplace(key, broker_.options().shared_strategy, index_).first;
+    size_t pick = picker->second.Pick(count, msg->origin_client_id);
+    if (g.local) {
+      if (pick == 0) {
+        delivered |= DeliverToSharedMember(msg, key, g.group);
+        continue;
+      }
+      --pick;
+    }
+    if (pick < g.shards.size()) {
+      shard_shared[g.shards[pick]].push_back(key);
+      delivered = true;
+      continue;
+    }
+    pick -= g.shards.size();
+    const std::string& node = g.nodes[pick];
+    auto it = std::find_if(node_targets.begin(), node_targets.end(),
+                           [&](const auto& t) { return t.first == node; });
+    if (it == node_targets.end()) {
+      node_targets.push_back({node, {}});
+      it = node_targets.end() - 1;
+    }
+    it->second.push_back(key);
+    delivered = true;
+  }
+
+  for (int s = 0; s < static_cast<int>(shard_plain.size()); ++s) {
+    if (s == index_ || (!shard_plain[s] && shard_shared[s].empty())) continue;
+    delivered = true;
+    RouteScope sub;
+    sub.include_remote = false;
+    sub.include_shards = false;
+    sub.to_subscribers = shard_plain[s] != 0;
+    sub.all_shared = false;
+    sub.shared_filters = std::move(shard_shared[s]);
+    Shard& other = broker_.shard(s);
+    boost::asio::post(other.io(), [&other, msg, sub = std::move(sub)] { other.Route(msg, sub); });
+  }
+
+  for (const auto& node : node_plain) {
+    auto it = std::find_if(node_targets.begin(), node_targets.end(),
+                           [&](const auto& t) { return t.first == node; });
+    if (it == node_targets.end()) node_targets.push_back({node, {}});
+  }
+  for (auto& [node, shared] : node_targets) {
+    bool plain = std::find(node_plain.begin(), node_plain.end(), node) != node_plain.end();
+    cluster->Forward(node, msg, plain, std::move(shared), [](bool) {});
+    delivered = true;
+  }
+  return delivered;
+}
+
+bool Shard::DeliverPlain(const MessagePtr& msg) {
+  matches_.clear();
+  local_.Match(msg->topic, [&](LocalSubscribers& entry) {
+    for (auto& [session, options] : entry.plain) {
+      // No Local: never back to the publishing client [MQTT-3.8.3-3].
+      if (options.no_local && session->client_id == msg->origin_client_id) continue;
+      matches_.emplace_back(session, options);
+    }
+  });
+  if (matches_.empty()) return false;
+  if (matches_.size() > 1) {
+    std::sort(matches_.begin(), matches_.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  // Overlapping subscriptions of one session: one copy, the highest QoS, every identifier
+  // [MQTT-3.3.4-2], [MQTT-3.3.4-3].
+  for (size_t i = 0; i < matches_.size();) {
+    Session* session = matches_[i].first;
+    Delivery d;
+    d.msg = msg;
+    uint8_t qos = 0;
+    bool retain = false;
+    for (; i < matches_.size() && matches_[i].first == session; ++i) {
+      const SubOptions& o = matches_[i].second;
+      qos = std::max(qos, o.qos);
+      retain |= o.retain_as_published && msg->retain;
+      if (o.subscription_id != 0) d.subscription_ids.push_back(o.subscription_id);
+    }
+    d.qos = std::min(qos, msg->qos);
+    d.retain = retain;
+    Deliver(*session, std::move(d));
+  }
+  return true;
+}
+
+bool Shard::DeliverToSharedMember(const MessagePtr& msg, const std::string& key,
+                                  const std::string& group) {
+  std::string_view g, inner;
+  if (!codec::ParseSharedFilter(key, g, inner)) return false;
+  LocalSubscribers* entry = local_.Find(inner);
+  if (entry == nullptr) return false;
+  auto it = entry->shared.find(group);
+  if (it == entry->shared.end() || it->second.empty()) {
+    stats_.Drop(DropReason::kNoSubscribers);
+    return false;
+  }
+  auto& members = it->second;
+  // Prefer a member that is online; an offline persistent member queues the message.
+  auto picker = pickers_.try_emplace(key, broker_.options().shared_strategy, index_).first;
+  size_t start = picker->second.Pick(members.size(), msg->origin_client_id);
+  size_t chosen = start;
+  for (size_t k = 0; k < members.size(); ++k) {
+    size_t idx = (start + k) % members.size();
+    if (members[idx].session->client != nullptr) {
+      chosen = idx;
+      break;
+    }
+  }
+  SharedMember& m = members[chosen];
+  Delivery d;
+  d.msg = msg;
+  d.qos = std::min(m.options.qos, msg->qos);
+  d.retain = m.options.retain_as_published && msg->retain;
+  if (m.options.subscription_id != 0) d.subscription_ids.push_back(m.options.subscription_id);
+  Deliver(*m.session, std::move(d));
+  return true;
+}
+
+void Shard::Deliver(Session& session, Delivery delivery) {
+  Client* client = session.client;
+  if (client != nullptr && client->state() == Client::State::kConnected) {
+    if (delivery.qos == 0) {
+      client->SendDelivery(std::move(delivery));
+      return;
+    }
+    if (session.queue.empty() && client->CanSendQos()) {
+      client->SendDelivery(std::move(delivery));
+      return;
+    }
+  } else if (delivery.qos == 0) {
+    return;  // QoS 0 is not queued for offline sessions (as Mosquitto's default)
+  }
+  if (session.queue.size() >= broker_.options().max_queued_messages) {
+    stats_.Drop(DropReason::kQueueFull);
+    if ((stats_.dropped[static_cast<int>(DropReason::kQueueFull)].load() & 1023) == 1) {
+      spdlog::warn("session {}: queue full ({} messages), dropping", session.client_id,
+                   session.queue.size());
+    }
+    return;
+  }
+  session.queue.push_back(std::move(delivery));
+}
+
+}  // namespace meshmq::broker

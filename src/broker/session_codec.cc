@@ -1,0 +1,188 @@
+// A small length-prefixed binary format: "MSS1", then the fields in a fixed order. Message
+// properties travel as an encoded MQTT 5 PUBLISH so the codec's property rules apply to them.
+#include "broker/session_codec.h"
+
+#include <cstring>
+
+#include "codec/decoder.h"
+#include "codec/encoder.h"
+
+namespace meshmq::broker {
+
+namespace {
+
+constexpr char kMagic[] = "MSS1";
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  void U8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void U64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  }
+  void Str(std::string_view s) {
+    U64(s.size());
+    out_.append(s);
+  }
+
+ private:
+  std::string& out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+  uint8_t U8() {
+    if (pos_ + 1 > in_.size()) return Fail();
+    return static_cast<uint8_t>(in_[pos_++]);
+  }
+  uint64_t U64() {
+    if (pos_ + 8 > in_.size()) return Fail();
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= uint64_t(static_cast<uint8_t>(in_[pos_ + i])) << (8 * i);
+    pos_ += 8;
+    return v;
+  }
+  std::string Str() {
+    uint64_t n = U64();
+    if (!ok_ || n > in_.size() - pos_) {
+      Fail();
+      return {};
+    }
+    std::string s(in_.substr(pos_, n));
+    pos_ += n;
+    return s;
+  }
+
+ private:
+  uint8_t Fail() {
+    ok_ = false;
+    pos_ = in_.size();
+    return 0;
+  }
+  std::string_view in_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+void WriteDelivery(Writer& w, const Delivery& d) {
+  w.U8(d.qos);
+  w.U8(d.retain);
+  w.U64(d.subscription_ids.size());
+  for (uint32_t id : d.subscription_ids) w.U64(id);
+  w.U8(d.msg != nullptr);
+  if (!d.msg) return;
+  const Message& m = *d.msg;
+  w.Str(m.topic);
+  w.Str(m.payload.view());
+  w.U8(m.qos);
+  w.U8(m.retain);
+  codec::Publish props_carrier;
+  props_carrier.topic = "p";
+  props_carrier.properties = m.properties;
+  std::string encoded;
+  codec::Encode(props_carrier, codec::ProtocolVersion::kV5, encoded);
+  w.Str(encoded);
+  w.U8(m.expiry_at_ms.has_value());
+  w.U64(static_cast<uint64_t>(m.expiry_at_ms.value_or(0)));
+  w.Str(m.origin_client_id);
+  w.Str(m.origin_node);
+  w.U64(static_cast<uint64_t>(m.timestamp_ms));
+}
+
+Delivery ReadDelivery(Reader& r) {
+  Delivery d;
+  d.qos = r.U8();
+  d.retain = r.U8() != 0;
+  uint64_t ids = r.U64();
+  for (uint64_t i = 0; i < ids && r.ok(); ++i) d.subscription_ids.push_back(uint32_t(r.U64()));
+  if (r.U8() == 0 || !r.ok()) return d;
+  auto m = std::make_shared<Message>();
+  m->topic = r.Str();
+  m->payload = codec::SharedBytes(r.Str());
+  m->qos = r.U8();
+  m->retain = r.U8() != 0;
+  std::string encoded = r.Str();
+  codec::DecodeResult props = codec::DecodePacket(encoded, codec::ProtocolVersion::kV5,
+                                                  codec::DecodeRole::kClient);
+  if (props.status == codec::DecodeStatus::kPacket) {
+    m->properties = std::get<codec::Publish>(props.packet).properties;
+  }
+  bool has_expiry = r.U8() != 0;
+  int64_t expiry = static_cast<int64_t>(r.U64());
+  if (has_expiry) m->expiry_at_ms = expiry;
+  m->origin_client_id = r.Str();
+  m->origin_node = r.Str();
+  m->timestamp_ms = static_cast<int64_t>(r.U64());
+  d.msg = std::move(m);
+  return d;
+}
+
+}  // namespace
+
+std::string EncodeSessionState(const SessionState& s) {
+  std::string out(kMagic);
+  Writer w(out);
+  w.Str(s.client_id);
+  w.U8(static_cast<uint8_t>(s.version));
+  w.U64(s.expiry_interval_s);
+  w.U64(s.next_packet_id);
+  w.U64(s.subscriptions.size());
+  for (const auto& sub : s.subscriptions) {
+    w.Str(sub.request.filter);
+    w.U8(sub.request.qos);
+    w.U8(sub.request.no_local);
+    w.U8(sub.request.retain_as_published);
+    w.U8(sub.request.retain_handling);
+    w.U64(sub.subscription_id);
+  }
+  w.U64(s.inflight.size());
+  for (const auto& e : s.inflight) {
+    w.U64(e.packet_id);
+    w.U8(e.pubrec_received);
+    WriteDelivery(w, e.delivery);
+  }
+  w.U64(s.queue.size());
+  for (const auto& d : s.queue) WriteDelivery(w, d);
+  w.U64(s.incoming_qos2.size());
+  for (uint16_t id : s.incoming_qos2) w.U64(id);
+  return out;
+}
+
+std::optional<SessionState> DecodeSessionState(const std::string& bytes) {
+  if (bytes.size() < 4 || std::memcmp(bytes.data(), kMagic, 4) != 0) return std::nullopt;
+  Reader r(std::string_view(bytes).substr(4));
+  SessionState s;
+  s.client_id = r.Str();
+  s.version = static_cast<codec::ProtocolVersion>(r.U8());
+  s.expiry_interval_s = static_cast<uint32_t>(r.U64());
+  s.next_packet_id = static_cast<uint16_t>(r.U64());
+  uint64_t n = r.U64();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    StoredSubscription sub;
+    sub.request.filter = r.Str();
+    sub.request.qos = r.U8();
+    sub.request.no_local = r.U8() != 0;
+    sub.request.retain_as_published = r.U8() != 0;
+    sub.request.retain_handling = r.U8();
+    sub.subscription_id = static_cast<uint32_t>(r.U64());
+    s.subscriptions.push_back(std::move(sub));
+  }
+  n = r.U64();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    OutboundInflight e;
+    e.packet_id = static_cast<uint16_t>(r.U64());
+    e.pubrec_received = r.U8() != 0;
+    e.delivery = ReadDelivery(r);
+    s.inflight.push_back(std::move(e));
+  }
+  n = r.U64();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) s.queue.push_back(ReadDelivery(r));
+  n = r.U64();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) s.incoming_qos2.push_back(uint16_t(r.U64()));
+  if (!r.ok()) return std::nullopt;
+  return s;
+}
+
+}  // namespace meshmq::broker

@@ -1,0 +1,237 @@
+// Shard: connections, sessions and the subscription index of one worker thread.
+#include "broker/shard.h"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "broker/broker.h"
+#include "broker/client.h"
+#include "broker/message_builder.h"
+#include "codec/topic_rules.h"
+
+namespace meshmq::broker {
+
+namespace {
+
+// Splits "$share/g/f" into ("g", "f"); an ordinary filter gives ("", filter).
+std::pair<std::string, std::string> SplitFilter(const std::string& filter) {
+  std::string_view group, inner;
+  if (codec::ParseSharedFilter(filter, group, inner)) return {std::string(group), std::string(inner)};
+  return {std::string(), filter};
+}
+
+SubOptions OptionsOf(const StoredSubscription& sub) {
+  SubOptions o;
+  o.qos = sub.request.qos;
+  o.no_local = sub.request.no_local;
+  o.retain_as_published = sub.request.retain_as_published;
+  o.subscription_id = sub.subscription_id;
+  return o;
+}
+
+}  // namespace
+
+Shard::Shard(Broker& broker, int index, boost::asio::io_context& io)
+    : broker_(broker), index_(index), io_(io) {}
+
+Shard::~Shard() = default;
+
+void Shard::AddClient(Client* client) { clients_[client->id()] = client; }
+void Shard::RemoveClient(Client* client) { clients_.erase(client->id()); }
+Client* Shard::FindClient(uint64_t id) {
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : it->second;
+}
+
+Session* Shard::FindSession(const std::string& client_id) {
+  auto it = sessions_.find(client_id);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+Session& Shard::CreateSession(const std::string& client_id) {
+  auto session = std::make_unique<Session>(client_id, io_);
+  Session& ref = *session;
+  sessions_[client_id] = std::move(session);
+  Add(stats_.sessions, 1);
+  Add(stats_.sessions_offline, 1);
+  return ref;
+}
+
+void Shard::DestroySession(Session& session, bool release_id) {
+  std::vector<std::string> filters;
+  for (const auto& [filter, sub] : session.subscriptions) filters.push_back(filter);
+  for (const auto& filter : filters) Unsubscribe(session, filter);
+  if (session.pending_will) {
+    // The session ends before the will delay does: the will goes now [MQTT-3.1.3-9].
+    PublishWill(*session.pending_will, session.client_id);
+    session.pending_will.reset();
+  }
+  if (release_id) broker_.registry().Release(session.client_id, session.registry_token);
+  if (session.client == nullptr) Add(stats_.sessions_offline, -1);
+  Add(stats_.inflight, -static_cast<int64_t>(session.inflight.size()));
+  Add(stats_.sessions, -1);
+  sessions_.erase(session.client_id);
+}
+
+SessionState Shard::ExtractSession(Session& session) {
+  SessionState state = session.Export();
+  session.inflight.clear();
+  session.queue.clear();
+  // The new owner takes the pending will too: it is cancelled if the client resumes the session.
+  session.pending_will.reset();
+  session.will_timer.cancel();
+  DestroySession(session, /*release_id=*/false);
+  return state;
+}
+
+void Shard::ScheduleExpiry(Session& session) {
+  if (session.expiry_interval_s == 0xFFFFFFFFu) return;  // never expires
+  session.expiry_timer.expires_after(std::chrono::seconds(session.expiry_interval_s));
+  std::string id = session.client_id;
+  session.expiry_timer.async_wait([this, id](const boost::system::error_code& ec) {
+    if (!ec) OnSessionExpired(id);
+  });
+}
+
+void Shard::OnSessionExpired(const std::string& client_id) {
+  Session* session = FindSession(client_id);
+  if (session == nullptr || session->client != nullptr) return;
+  spdlog::debug("session {} expired", client_id);
+  DestroySession(*session, /*release_id=*/true);
+}
+
+void Shard::PublishWill(const codec::Will& will, const std::string& client_id) {
+  auto msg = std::make_shared<Message>();
+  msg->topic = will.topic;
+  msg->payload = will.payload;
+  msg->qos = will.qos;
+  msg->retain = will.retain;
+  msg->properties = PassThroughProperties(will.properties);
+  if (will.properties.message_expiry_interval) {
+    msg->expiry_at_ms = NowMs() + int64_t(*will.properties.message_expiry_interval) * 1000;
+  }
+  msg->origin_client_id = client_id;
+  msg->origin_node = broker_.options().node_id;
+  msg->timestamp_ms = NowMs();
+  if (msg->retain) broker_.StoreRetained(msg, true);
+  RouteScope scope;
+  Route(msg, scope);
+}
+
+bool Shard::Subscribe(Session& session, const StoredSubscription& sub) {
+  auto [it, inserted] = session.subscriptions.insert_or_assign(sub.request.filter, sub);
+  AddSubscriber(session, sub);
+  return !inserted;
+}
+
+bool Shard::Unsubscribe(Session& session, const std::string& filter) {
+  auto it = session.subscriptions.find(filter);
+  if (it == session.subscriptions.end()) return false;
+  session.subscriptions.erase(it);
+  RemoveSubscriber(session, filter);
+  return true;
+}
+
+void Shard::AnnounceRoute(const std::string& filter, bool add) {
+  for (int i = 0; i < broker_.shard_count(); ++i) {
+    if (i == index_) continue;
+    Shard& other = broker_.shard(i);
+    boost::asio::post(other.io(), [&other, from = index_, filter, add] {
+      other.ApplyShardRoute(from, filter, add);
+    });
+  }
+  broker_.RouteRef(filter, add ? 1 : -1);
+}
+
+void Shard::AddSubscriber(Session& session, const StoredSubscription& sub) {
+  auto [group, inner] = SplitFilter(sub.request.filter);
+  LocalSubscribers& entry = local_.GetOrCreate(inner);
+  SubOptions options = OptionsOf(sub);
+  if (group.empty()) {
+    bool first = entry.plain.empty();
+    auto [it, inserted] = entry.plain.insert_or_assign(&session, options);
+    if (inserted) Add(stats_.subscriptions, 1);
+    if (first) AnnounceRoute(inner, true);
+    return;
+  }
+  auto& members = entry.shared[group];
+  bool first = members.empty();
+  for (auto& m : members) {
+    if (m.session == &session) {
+      m.options = options;
+      return;
+    }
+  }
+  members.push_back(SharedMember{&session, options});
+  Add(stats_.shared_subscriptions, 1);
+  if (first) AnnounceRoute(sub.request.filter, true);
+}
+
+void Shard::RemoveSubscriber(Session& session, const std::string& filter) {
+  auto [group, inner] = SplitFilter(filter);
+  LocalSubscribers* entry = local_.Find(inner);
+  if (entry == nullptr) return;
+  if (group.empty()) {
+    if (entry->plain.erase(&session) > 0) {
+      Add(stats_.subscriptions, -1);
+      if (entry->plain.empty()) AnnounceRoute(inner, false);
+    }
+  } else {
+    auto it = entry->shared.find(group);
+    if (it != entry->shared.end()) {
+      auto& members = it->second;
+      auto before = members.size();
+      std::erase_if(members, [&](const SharedMember& m) { return m.session == &session; });
+      if (members.size() != before) Add(stats_.shared_subscriptions, -1);
+      if (members.empty()) {
+        entry->shared.erase(it);
+        AnnounceRoute(filter, false);
+      }
+    }
+  }
+  if (entry->empty()) local_.Erase(inner);
+}
+
+void Shard::ApplyShardRoute(int shard, const std::string& filter, bool add) {
+  auto [group, inner] = SplitFilter(filter);
+  if (add) {
+    shard_routes_.GetOrCreate(inner).Add(group, shard);
+    return;
+  }
+  if (auto* entry = shard_routes_.Find(inner)) {
+    entry->Remove(group, shard);
+    if (entry->empty()) shard_routes_.Erase(inner);
+  }
+}
+
+void Shard::ApplyRemoteRoute(const std::string& node, const std::string& filter, bool add) {
+  auto [group, inner] = SplitFilter(filter);
+  auto& filters = remote_filters_[node];
+  if (add) {
+    remote_routes_.GetOrCreate(inner).Add(group, node);
+    if (std::find(filters.begin(), filters.end(), filter) == filters.end()) filters.push_back(filter);
+    return;
+  }
+  std::erase(filters, filter);
+  if (filters.empty()) remote_filters_.erase(node);
+  if (auto* entry = remote_routes_.Find(inner)) {
+    entry->Remove(group, node);
+    if (entry->empty()) remote_routes_.Erase(inner);
+  }
+}
+
+void Shard::DropNode(const std::string& node) {
+  auto it = remote_filters_.find(node);
+  if (it == remote_filters_.end()) return;
+  std::vector<std::string> filters = std::move(it->second);
+  remote_filters_.erase(it);
+  for (const auto& filter : filters) ApplyRemoteRoute(node, filter, false);
+}
+
+size_t Shard::RemoteRouteCount() const {
+  size_t n = 0;
+  for (const auto& [node, filters] : remote_filters_) n += filters.size();
+  return n;
+}
+
+}  // namespace meshmq::broker
