@@ -44,7 +44,7 @@ void Decoder::Feed(std::string_view bytes) {
 }
 
 DecodeResult Decoder::Next() {
-  if (poisoned_) return Error(ReasonCode::kProtocolError, "decoder used after an error");
+  if (poisoned_) return Error(last_error_.reason, last_error_.detail);
   std::string_view pending(buffer_.data() + consumed_, buffer_.size() - consumed_);
   FixedHeader header;
   DecodeError error;
@@ -82,6 +82,7 @@ DecodeResult Decoder::Next() {
   if (connect_version) version_ = *connect_version;
   if (result.status == DecodeStatus::kError) {
     poisoned_ = true;
+    last_error_ = result.error;
     return result;
   }
   if (type == PacketType::kConnect) {
@@ -93,6 +94,7 @@ DecodeResult Decoder::Next() {
 
 DecodeResult Decoder::Poison(DecodeError error) {
   poisoned_ = true;
+  last_error_ = error;
   return Error(error.reason, std::move(error.detail));
 }
 

@@ -57,6 +57,7 @@ class Decoder {
   bool version_known_ = false;
   bool connect_seen_ = false;  // a second CONNECT is a Protocol Error [MQTT-3.1.0-2]
   bool poisoned_ = false;
+  DecodeError last_error_;  // repeated by Next() once poisoned
   std::string buffer_;
   std::size_t consumed_ = 0;
 };

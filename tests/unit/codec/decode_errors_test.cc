@@ -207,7 +207,10 @@ TEST(DecodeErrors, SecondConnectAndPoisoning) {
   DecodeResult second = d.Next();
   EXPECT_EQ(second.status, DecodeStatus::kError);
   EXPECT_EQ(second.error.reason, kProtocol);
-  EXPECT_EQ(d.Next().status, DecodeStatus::kError);  // poisoned: the PINGREQ is never decoded
+  DecodeResult after = d.Next();  // poisoned: the PINGREQ is never decoded
+  EXPECT_EQ(after.status, DecodeStatus::kError);
+  EXPECT_EQ(after.error.reason, kProtocol);
+  EXPECT_EQ(after.error.detail, second.error.detail);
 }
 
 TEST(DecodeErrors, MaxPacketSizeCheckedFromHeader) {
