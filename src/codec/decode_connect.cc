@@ -78,10 +78,12 @@ bool ReadPayload(Reader& r, uint8_t flags, Connect& c) {
 
 // v3 return codes 1..5 map to the v5 codes that ToV3ConnackCode maps back to them.
 bool FromV3ConnackCode(uint8_t code, ReasonCode& out) {
-  static constexpr ReasonCode kMap[] = {
-      ReasonCode::kSuccess,          ReasonCode::kUnsupportedProtocolVersion,
-      ReasonCode::kClientIdentifierNotValid, ReasonCode::kServerUnavailable,
-      ReasonCode::kBadUserNameOrPassword,    ReasonCode::kNotAuthorized};
+  static constexpr ReasonCode kMap[] = {ReasonCode::kSuccess,
+                                        ReasonCode::kUnsupportedProtocolVersion,
+                                        ReasonCode::kClientIdentifierNotValid,
+                                        ReasonCode::kServerUnavailable,
+                                        ReasonCode::kBadUserNameOrPassword,
+                                        ReasonCode::kNotAuthorized};
   if (code >= std::size(kMap)) return false;
   out = kMap[code];
   return true;

@@ -49,9 +49,12 @@ DecodeResult Decoder::Next() {
   FixedHeader header;
   DecodeError error;
   switch (internal::ParseFixedHeader(pending, header, error)) {
-    case FrameStatus::kNeedMore: return DecodeResult{};
-    case FrameStatus::kError: return Poison(std::move(error));
-    case FrameStatus::kOk: break;
+    case FrameStatus::kNeedMore:
+      return DecodeResult{};
+    case FrameStatus::kError:
+      return Poison(std::move(error));
+    case FrameStatus::kOk:
+      break;
   }
   if (!internal::CheckFixedHeader(header, version_, role_, error)) return Poison(std::move(error));
   auto type = static_cast<PacketType>(header.type);
@@ -102,9 +105,12 @@ DecodeResult DecodePacket(std::string_view bytes, ProtocolVersion version, Decod
   FixedHeader header;
   DecodeError error;
   switch (internal::ParseFixedHeader(bytes, header, error)) {
-    case FrameStatus::kNeedMore: return Error(ReasonCode::kMalformedPacket, "truncated header");
-    case FrameStatus::kError: return Error(error.reason, std::move(error.detail));
-    case FrameStatus::kOk: break;
+    case FrameStatus::kNeedMore:
+      return Error(ReasonCode::kMalformedPacket, "truncated header");
+    case FrameStatus::kError:
+      return Error(error.reason, std::move(error.detail));
+    case FrameStatus::kOk:
+      break;
   }
   if (header.total_size() != bytes.size()) {
     return Error(ReasonCode::kMalformedPacket, "remaining length does not match the input");

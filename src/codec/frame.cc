@@ -10,10 +10,10 @@ using BodyDecoder = bool (*)(Reader&, BodyContext&, Packet&);
 
 // Indexed by packet type; 0 is reserved.
 constexpr BodyDecoder kBodyDecoders[16] = {
-    nullptr,         DecodeConnect,     DecodeConnack,  DecodePublish,
-    DecodePuback,    DecodePubrec,      DecodePubrel,   DecodePubcomp,
-    DecodeSubscribe, DecodeSuback,      DecodeUnsubscribe, DecodeUnsuback,
-    DecodePingreq,   DecodePingresp,    DecodeDisconnect, DecodeAuth,
+    nullptr,         DecodeConnect,  DecodeConnack,     DecodePublish,
+    DecodePuback,    DecodePubrec,   DecodePubrel,      DecodePubcomp,
+    DecodeSubscribe, DecodeSuback,   DecodeUnsubscribe, DecodeUnsuback,
+    DecodePingreq,   DecodePingresp, DecodeDisconnect,  DecodeAuth,
 };
 
 bool Fail(DecodeError& error, ReasonCode reason, std::string_view detail) {
@@ -78,8 +78,8 @@ bool CheckFixedHeader(const FixedHeader& header, ProtocolVersion version, Decode
   return true;
 }
 
-DecodeResult DecodeBlock(const std::shared_ptr<const std::string>& block,
-                         const FixedHeader& header, ProtocolVersion version, DecodeRole role,
+DecodeResult DecodeBlock(const std::shared_ptr<const std::string>& block, const FixedHeader& header,
+                         ProtocolVersion version, DecodeRole role,
                          std::optional<ProtocolVersion>& connect_version) {
   ErrorSink sink;
   Reader reader(block, header.header_size, header.total_size(), &sink);

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,8 +33,8 @@ bool CheckFixedHeader(const FixedHeader& header, ProtocolVersion version, Decode
 
 // Decodes the body of a whole packet held in `block` (fixed header included). For a CONNECT,
 // `connect_version` receives the version read from it, even when the CONNECT is then rejected.
-DecodeResult DecodeBlock(const std::shared_ptr<const std::string>& block,
-                         const FixedHeader& header, ProtocolVersion version, DecodeRole role,
+DecodeResult DecodeBlock(const std::shared_ptr<const std::string>& block, const FixedHeader& header,
+                         ProtocolVersion version, DecodeRole role,
                          std::optional<ProtocolVersion>& connect_version);
 
 }  // namespace meshmq::codec::internal

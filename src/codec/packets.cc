@@ -4,46 +4,51 @@
 namespace meshmq::codec {
 namespace {
 
-template <typename T>
-constexpr PacketType TypeOfStruct() {
-  if constexpr (std::is_same_v<T, Connect>) return PacketType::kConnect;
-  else if constexpr (std::is_same_v<T, Connack>) return PacketType::kConnack;
-  else if constexpr (std::is_same_v<T, Publish>) return PacketType::kPublish;
-  else if constexpr (std::is_same_v<T, Subscribe>) return PacketType::kSubscribe;
-  else if constexpr (std::is_same_v<T, Suback>) return PacketType::kSuback;
-  else if constexpr (std::is_same_v<T, Unsubscribe>) return PacketType::kUnsubscribe;
-  else if constexpr (std::is_same_v<T, Unsuback>) return PacketType::kUnsuback;
-  else if constexpr (std::is_same_v<T, Pingreq>) return PacketType::kPingreq;
-  else if constexpr (std::is_same_v<T, Pingresp>) return PacketType::kPingresp;
-  else if constexpr (std::is_same_v<T, Disconnect>) return PacketType::kDisconnect;
-  else if constexpr (std::is_same_v<T, Auth>) return PacketType::kAuth;
-  else return T::kPacketType;  // the four PublishAck instantiations
-}
+// The Packet alternatives are declared in packet-type order, so the type is index + 1.
+template <typename T, PacketType kType>
+constexpr bool kAt =
+    std::is_same_v<std::variant_alternative_t<static_cast<std::size_t>(kType) - 1, Packet>, T>;
+static_assert(kAt<Connect, PacketType::kConnect> && kAt<Publish, PacketType::kPublish> &&
+              kAt<Pubcomp, PacketType::kPubcomp> && kAt<Subscribe, PacketType::kSubscribe> &&
+              kAt<Unsuback, PacketType::kUnsuback> && kAt<Auth, PacketType::kAuth>);
+static_assert(std::variant_size_v<Packet> == 15);
 
 }  // namespace
 
-PacketType TypeOf(const Packet& packet) {
-  return std::visit([](const auto& p) { return TypeOfStruct<std::decay_t<decltype(p)>>(); },
-                    packet);
-}
+PacketType TypeOf(const Packet& packet) { return static_cast<PacketType>(packet.index() + 1); }
 
 std::string_view PacketTypeName(PacketType type) {
   switch (type) {
-    case PacketType::kConnect: return "CONNECT";
-    case PacketType::kConnack: return "CONNACK";
-    case PacketType::kPublish: return "PUBLISH";
-    case PacketType::kPuback: return "PUBACK";
-    case PacketType::kPubrec: return "PUBREC";
-    case PacketType::kPubrel: return "PUBREL";
-    case PacketType::kPubcomp: return "PUBCOMP";
-    case PacketType::kSubscribe: return "SUBSCRIBE";
-    case PacketType::kSuback: return "SUBACK";
-    case PacketType::kUnsubscribe: return "UNSUBSCRIBE";
-    case PacketType::kUnsuback: return "UNSUBACK";
-    case PacketType::kPingreq: return "PINGREQ";
-    case PacketType::kPingresp: return "PINGRESP";
-    case PacketType::kDisconnect: return "DISCONNECT";
-    case PacketType::kAuth: return "AUTH";
+    case PacketType::kConnect:
+      return "CONNECT";
+    case PacketType::kConnack:
+      return "CONNACK";
+    case PacketType::kPublish:
+      return "PUBLISH";
+    case PacketType::kPuback:
+      return "PUBACK";
+    case PacketType::kPubrec:
+      return "PUBREC";
+    case PacketType::kPubrel:
+      return "PUBREL";
+    case PacketType::kPubcomp:
+      return "PUBCOMP";
+    case PacketType::kSubscribe:
+      return "SUBSCRIBE";
+    case PacketType::kSuback:
+      return "SUBACK";
+    case PacketType::kUnsubscribe:
+      return "UNSUBSCRIBE";
+    case PacketType::kUnsuback:
+      return "UNSUBACK";
+    case PacketType::kPingreq:
+      return "PINGREQ";
+    case PacketType::kPingresp:
+      return "PINGRESP";
+    case PacketType::kDisconnect:
+      return "DISCONNECT";
+    case PacketType::kAuth:
+      return "AUTH";
   }
   return "UNKNOWN";
 }

@@ -139,33 +139,54 @@ bool SetResponseTopic(Reader& r, Properties& p) {
 
 bool DecodeOne(Reader& r, uint32_t id, PropertyContext context, Properties& p) {
   switch (static_cast<PropertyId>(id)) {
-    case PropertyId::kPayloadFormatIndicator: return SetByte(r, p.payload_format_indicator, 1);
-    case PropertyId::kMessageExpiryInterval: return SetU32(r, p.message_expiry_interval, false);
-    case PropertyId::kContentType: return SetString(r, p.content_type, true);
-    case PropertyId::kResponseTopic: return SetResponseTopic(r, p);
-    case PropertyId::kCorrelationData: return SetString(r, p.correlation_data, false);
-    case PropertyId::kSubscriptionIdentifier: return AddSubscriptionId(r, context, p);
-    case PropertyId::kSessionExpiryInterval: return SetU32(r, p.session_expiry_interval, false);
+    case PropertyId::kPayloadFormatIndicator:
+      return SetByte(r, p.payload_format_indicator, 1);
+    case PropertyId::kMessageExpiryInterval:
+      return SetU32(r, p.message_expiry_interval, false);
+    case PropertyId::kContentType:
+      return SetString(r, p.content_type, true);
+    case PropertyId::kResponseTopic:
+      return SetResponseTopic(r, p);
+    case PropertyId::kCorrelationData:
+      return SetString(r, p.correlation_data, false);
+    case PropertyId::kSubscriptionIdentifier:
+      return AddSubscriptionId(r, context, p);
+    case PropertyId::kSessionExpiryInterval:
+      return SetU32(r, p.session_expiry_interval, false);
     case PropertyId::kAssignedClientIdentifier:
       return SetString(r, p.assigned_client_identifier, true);
-    case PropertyId::kServerKeepAlive: return SetU16(r, p.server_keep_alive, false);
-    case PropertyId::kAuthenticationMethod: return SetString(r, p.authentication_method, true);
-    case PropertyId::kAuthenticationData: return SetString(r, p.authentication_data, false);
+    case PropertyId::kServerKeepAlive:
+      return SetU16(r, p.server_keep_alive, false);
+    case PropertyId::kAuthenticationMethod:
+      return SetString(r, p.authentication_method, true);
+    case PropertyId::kAuthenticationData:
+      return SetString(r, p.authentication_data, false);
     case PropertyId::kRequestProblemInformation:
       return SetByte(r, p.request_problem_information, 1);
-    case PropertyId::kWillDelayInterval: return SetU32(r, p.will_delay_interval, false);
+    case PropertyId::kWillDelayInterval:
+      return SetU32(r, p.will_delay_interval, false);
     case PropertyId::kRequestResponseInformation:
       return SetByte(r, p.request_response_information, 1);
-    case PropertyId::kResponseInformation: return SetString(r, p.response_information, true);
-    case PropertyId::kServerReference: return SetString(r, p.server_reference, true);
-    case PropertyId::kReasonString: return SetString(r, p.reason_string, true);
-    case PropertyId::kReceiveMaximum: return SetU16(r, p.receive_maximum, true);
-    case PropertyId::kTopicAliasMaximum: return SetU16(r, p.topic_alias_maximum, false);
-    case PropertyId::kTopicAlias: return SetTopicAlias(r, p);
-    case PropertyId::kMaximumQos: return SetByte(r, p.maximum_qos, 1);
-    case PropertyId::kRetainAvailable: return SetByte(r, p.retain_available, 1);
-    case PropertyId::kUserProperty: return AddUserProperty(r, p);
-    case PropertyId::kMaximumPacketSize: return SetU32(r, p.maximum_packet_size, true);
+    case PropertyId::kResponseInformation:
+      return SetString(r, p.response_information, true);
+    case PropertyId::kServerReference:
+      return SetString(r, p.server_reference, true);
+    case PropertyId::kReasonString:
+      return SetString(r, p.reason_string, true);
+    case PropertyId::kReceiveMaximum:
+      return SetU16(r, p.receive_maximum, true);
+    case PropertyId::kTopicAliasMaximum:
+      return SetU16(r, p.topic_alias_maximum, false);
+    case PropertyId::kTopicAlias:
+      return SetTopicAlias(r, p);
+    case PropertyId::kMaximumQos:
+      return SetByte(r, p.maximum_qos, 1);
+    case PropertyId::kRetainAvailable:
+      return SetByte(r, p.retain_available, 1);
+    case PropertyId::kUserProperty:
+      return AddUserProperty(r, p);
+    case PropertyId::kMaximumPacketSize:
+      return SetU32(r, p.maximum_packet_size, true);
     case PropertyId::kWildcardSubscriptionAvailable:
       return SetByte(r, p.wildcard_subscription_available, 1);
     case PropertyId::kSubscriptionIdentifierAvailable:

@@ -25,10 +25,10 @@ bool ValidContinuation(const uint8_t* p, int len) {
     if ((p[i] & 0xC0) != 0x80) return false;
   }
   if (len == 3) {
-    if (p[0] == 0xE0 && p[1] < 0xA0) return false;  // overlong
+    if (p[0] == 0xE0 && p[1] < 0xA0) return false;   // overlong
     if (p[0] == 0xED && p[1] >= 0xA0) return false;  // surrogate [MQTT-1.5.4-1]
   } else if (len == 4) {
-    if (p[0] == 0xF0 && p[1] < 0x90) return false;  // overlong
+    if (p[0] == 0xF0 && p[1] < 0x90) return false;   // overlong
     if (p[0] == 0xF4 && p[1] >= 0x90) return false;  // above U+10FFFF
   }
   return true;
@@ -73,8 +73,7 @@ bool IsValidTopicName(std::string_view topic) {
   return !topic.empty() && !HasWildcard(topic);  // [MQTT-4.7.3-1], [MQTT-3.3.2-2]
 }
 
-bool ParseSharedFilter(std::string_view filter, std::string_view& group,
-                       std::string_view& inner) {
+bool ParseSharedFilter(std::string_view filter, std::string_view& group, std::string_view& inner) {
   if (filter.substr(0, kSharePrefix.size()) != kSharePrefix) return false;
   std::string_view rest = filter.substr(kSharePrefix.size());
   std::size_t slash = rest.find('/');
