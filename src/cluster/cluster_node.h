@@ -56,7 +56,9 @@ class LocalNode {
   virtual void DeliverForwarded(broker::MessagePtr msg, bool to_subscribers,
                                 std::vector<std::string> shared_filters,
                                 std::function<void()> done) = 0;
-  // Replicated retained set/delete (empty payload = delete).
+  // Replicated retained set/delete (empty payload = delete). The cluster only passes on updates
+  // newer than any it has seen, but a local retained PUBLISH may race this call, so the store must
+  // also apply it only if (timestamp_ms, origin_node) is newer than what it holds.
   virtual void ApplyRetained(broker::MessagePtr msg) = 0;
   // Another node took client_id: disconnect it here (v5 0x8E) if live and hand back its session
   // state as opaque bytes (nullopt if none here).

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "cluster/cluster_node.h"
@@ -55,6 +56,14 @@ class FakeLocal : public LocalNode {
   void ApplyRetained(broker::MessagePtr msg) override {
     std::lock_guard<std::mutex> l(mu);
     ++retained_applied;
+    // The contract: the store keeps last-writer-wins too, since a local set may race this call.
+    if (auto it = retained.find(msg->topic); it != retained.end()) {
+      const broker::Message& cur = *it->second;
+      if (std::pair(msg->timestamp_ms, msg->origin_node) <
+          std::pair(cur.timestamp_ms, cur.origin_node)) {
+        return;
+      }
+    }
     if (msg->payload.empty()) {
       retained.erase(msg->topic);
     } else {
@@ -67,6 +76,7 @@ class FakeLocal : public LocalNode {
     {
       std::lock_guard<std::mutex> l(mu);
       takeovers.push_back(client_id);
+      if (never_answer_takeover) return;  // a hung broker: the claimer must time out
       if (auto it = sessions.find(client_id); it != sessions.end()) {
         bytes = it->second;
         sessions.erase(it);
@@ -123,6 +133,7 @@ class FakeLocal : public LocalNode {
   int retained_applied = 0;
   std::map<std::string, std::string> sessions;
   std::vector<std::string> takeovers;
+  bool never_answer_takeover = false;
   std::vector<std::string> evicted;
 };
 
