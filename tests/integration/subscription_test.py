@@ -61,6 +61,21 @@ class SubscriptionTest(BrokerTestCase):
         self.client(version=4).publish("ov/a", b"x", 2)
         self.assertEqual([(m.payload, m.qos) for m in s.messages.settle(0.5)], [(b"x", 2)])
 
+    def test_overlapping_v311_one_packet(self):
+        # The Paho interoperability suite's case: both filters in one SUBSCRIBE. [MQTT-3.3.5-1]
+        # requires the maximum QoS; mosquitto 2.0.11 uses the QoS of the subscription it
+        # happens to find first in its tree (here 1).
+        r = self.raw(connect=True, version=4)
+        r.send(mp.subscribe(1, [("ovp/#", 2), ("ovp/+", 1)], version=4))
+        self.assertEqual(r.recv().codes, [2, 1])
+        self.client(version=4).publish("ovp/c", b"x", 2)
+        p = r.recv_type(mp.PUBLISH)
+        self.assertEqual(p.qos, 1 if MOSQUITTO else 2)
+        if p.qos == 2:
+            r.send(mp.ack(mp.PUBREC, p.pid, version=4))
+            self.assertEqual(r.recv().type, mp.PUBREL)
+        r.recv_none()
+
     def test_overlapping_v5_subscription_identifiers(self):
         s = self.client(version=5)
         s.subscribe("ov/#", 0, properties=props(PacketTypes.SUBSCRIBE, SubscriptionIdentifier=3))
