@@ -244,7 +244,7 @@ class ClusterFixture {
     }
     return true;
   }
-  // Every node sees every other one alive.
+  // Every node sees every other one alive and has dialled it.
   bool FullMesh() {
     for (auto& t : nodes_) {
       if (!t->node) return false;
@@ -252,6 +252,8 @@ class ClusterFixture {
       size_t alive = 0;
       for (auto& info : m) alive += info.state == "alive";
       if (alive != nodes_.size() - 1) return false;
+      // Our own streams to them are up too (alive can be learned from their streams alone).
+      if (t->node->Stats().streams_established < nodes_.size() - 1) return false;
     }
     return true;
   }
