@@ -182,9 +182,9 @@ void Client::ContinueConnect(Session* existing, std::optional<SessionState> move
   if (session == nullptr) {
     session = &shard_.CreateSession(client_id_);
     if (moved) {
-      for (auto& sub : moved->subscriptions) shard_.Subscribe(*session, sub);
-      moved->subscriptions.clear();
+      std::vector<StoredSubscription> subs = std::move(moved->subscriptions);
       session->Import(std::move(*moved));
+      for (const auto& sub : subs) shard_.Subscribe(*session, sub);
       present = true;
     }
   } else {

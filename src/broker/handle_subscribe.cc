@@ -21,9 +21,12 @@ void Client::HandleSubscribe(codec::Subscribe& subscribe) {
   std::vector<StoredSubscription> retained_for;
   for (auto& request : subscribe.subscriptions) {
     if (!codec::IsValidTopicFilter(request.filter)) {
-      suback.reason_codes.push_back(version_ == ProtocolVersion::kV5
-                                        ? ReasonCode::kTopicFilterInvalid
-                                        : ReasonCode::kUnspecifiedError);
+      if (version_ != ProtocolVersion::kV5) {
+        // 3.x has no reason code for it: a protocol violation closes the connection [MQTT-4.8.0-1].
+        CloseWith(ReasonCode::kTopicFilterInvalid);
+        return;
+      }
+      suback.reason_codes.push_back(ReasonCode::kTopicFilterInvalid);  // per filter, the others proceed
       continue;
     }
     std::string_view group, inner;

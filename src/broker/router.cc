@@ -17,9 +17,9 @@ namespace {
 // Where one shared group can take a message: this shard, other shards, other nodes.
 struct GroupCandidates {
   std::string group;
-  bool local = false;
-  std::vector<int> shards;
-  std::vector<std::string> nodes;
+  size_t local = 0;                         // members on this shard
+  std::vector<std::pair<int, int>> shards;  // (shard, members there)
+  std::vector<std::string> nodes;           // each node counts as one
 };
 
 std::string SharedKey(std::string_view group, std::string_view inner) {
@@ -59,7 +59,7 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope) {
       if (!Wanted(scope, key)) continue;
       auto& g = groups[key];
       g.group = group;
-      g.local = true;
+      g.local = members.size();
     }
   });
   if (!shard_plain.empty()) {
@@ -72,7 +72,7 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope) {
         if (!Wanted(scope, key)) continue;
         auto& g = groups[key];
         g.group = group;
-        for (int s : shards) RouteTargets<int>::AddTo(g.shards, s);
+        for (const auto& w : shards) g.shards.emplace_back(w.target, w.members);
       }
     });
   }
@@ -84,30 +84,35 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope) {
         std::string key = SharedKey(group, inner);
         auto& g = groups[key];
         g.group = group;
-        for (const auto& node : nodes) RouteTargets<std::string>::AddTo(g.nodes, node);
+        for (const auto& w : nodes) RouteTargets<std::string>::AddTo(g.nodes, w.target);
       }
     });
   }
 
-  // One member per shared group, anywhere in the cluster [MQTT-4.8.2].
+  // One member per shared group, anywhere in the cluster [MQTT-4.8.2]: one pick over every
+  // member this shard knows of, so round robin is even across members, not across shards.
   for (auto& [key, g] : groups) {
-    size_t count = (g.local ? 1 : 0) + g.shards.size() + g.nodes.size();
+    size_t count = g.local + g.nodes.size();
+    for (const auto& [s, members] : g.shards) count += members;
     if (count == 0) continue;
     auto picker = pickers_.try_emplace(key, broker_.options().shared_strategy, index_).first;
     size_t pick = picker->second.Pick(count, msg->origin_client_id);
-    if (g.local) {
-      if (pick == 0) {
-        delivered |= DeliverToSharedMember(msg, key, g.group);
-        continue;
-      }
-      --pick;
-    }
-    if (pick < g.shards.size()) {
-      shard_shared[g.shards[pick]].push_back(key);
-      delivered = true;
+    if (pick < g.local) {
+      delivered |= DeliverToSharedMember(msg, key, g.group, pick);
       continue;
     }
-    pick -= g.shards.size();
+    pick -= g.local;
+    bool placed = false;
+    for (const auto& [s, members] : g.shards) {
+      if (pick < static_cast<size_t>(members)) {
+        shard_shared[s].push_back(key);
+        placed = true;
+        break;
+      }
+      pick -= members;
+    }
+    delivered = true;
+    if (placed) continue;
     const std::string& node = g.nodes[pick];
     auto it = std::find_if(node_targets.begin(), node_targets.end(),
                            [&](const auto& t) { return t.first == node; });
@@ -116,7 +121,6 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope) {
       it = node_targets.end() - 1;
     }
     it->second.push_back(key);
-    delivered = true;
   }
 
   for (int s = 0; s < static_cast<int>(shard_plain.size()); ++s) {
@@ -181,7 +185,7 @@ bool Shard::DeliverPlain(const MessagePtr& msg) {
 }
 
 bool Shard::DeliverToSharedMember(const MessagePtr& msg, const std::string& key,
-                                  const std::string& group) {
+                                  const std::string& group, std::optional<size_t> pick) {
   std::string_view g, inner;
   if (!codec::ParseSharedFilter(key, g, inner)) return false;
   LocalSubscribers* entry = local_.Find(inner);
@@ -193,8 +197,13 @@ bool Shard::DeliverToSharedMember(const MessagePtr& msg, const std::string& key,
   }
   auto& members = it->second;
   // Prefer a member that is online; an offline persistent member queues the message.
-  auto picker = pickers_.try_emplace(key, broker_.options().shared_strategy, index_).first;
-  size_t start = picker->second.Pick(members.size(), msg->origin_client_id);
+  size_t start = 0;
+  if (pick && *pick < members.size()) {
+    start = *pick;
+  } else {
+    auto picker = pickers_.try_emplace(key, broker_.options().shared_strategy, index_).first;
+    start = picker->second.Pick(members.size(), msg->origin_client_id);
+  }
   size_t chosen = start;
   for (size_t k = 0; k < members.size(); ++k) {
     size_t idx = (start + k) % members.size();

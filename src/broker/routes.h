@@ -33,11 +33,16 @@ struct LocalSubscribers {
 };
 
 // Where else a filter has subscribers: other shards (T = shard index) or other nodes
-// (T = node id). Ordinary subscriptions and shared groups are kept apart.
+// (T = node id). Ordinary subscriptions and shared groups are kept apart; a shared group keeps
+// each target's member count so a pick among all members cluster-wide stays even.
 template <typename T>
 struct RouteTargets {
+  struct Weighted {
+    T target;
+    int members;
+  };
   std::vector<T> plain;
-  absl::flat_hash_map<std::string, std::vector<T>> shared;  // group -> targets
+  absl::flat_hash_map<std::string, std::vector<Weighted>> shared;  // group -> targets
 
   static void AddTo(std::vector<T>& v, const T& t) {
     if (std::find(v.begin(), v.end(), t) == v.end()) v.push_back(t);
@@ -45,15 +50,36 @@ struct RouteTargets {
   static void RemoveFrom(std::vector<T>& v, const T& t) {
     v.erase(std::remove(v.begin(), v.end(), t), v.end());
   }
-  void Add(const std::string& group, const T& t) {
-    if (group.empty()) AddTo(plain, t); else AddTo(shared[group], t);
+  // Ordinary filters: presence. Shared groups: `members` is added to the target's count
+  // (a node announces a group once, with weight 1).
+  void Add(const std::string& group, const T& t, int members = 1) {
+    if (group.empty()) {
+      AddTo(plain, t);
+      return;
+    }
+    auto& targets = shared[group];
+    for (auto& w : targets) {
+      if (w.target == t) {
+        w.members += members;
+        return;
+      }
+    }
+    targets.push_back(Weighted{t, members});
   }
-  void Remove(const std::string& group, const T& t) {
-    if (group.empty()) { RemoveFrom(plain, t); return; }
+  void Remove(const std::string& group, const T& t, bool all = true) {
+    if (group.empty()) {
+      RemoveFrom(plain, t);
+      return;
+    }
     auto it = shared.find(group);
     if (it == shared.end()) return;
-    RemoveFrom(it->second, t);
-    if (it->second.empty()) shared.erase(it);
+    auto& targets = it->second;
+    for (size_t i = 0; i < targets.size(); ++i) {
+      if (targets[i].target != t) continue;
+      if (all || --targets[i].members <= 0) targets.erase(targets.begin() + i);
+      break;
+    }
+    if (targets.empty()) shared.erase(it);
   }
   bool empty() const { return plain.empty() && shared.empty(); }
 };

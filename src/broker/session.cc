@@ -45,11 +45,6 @@ SessionState Session::Export() const {
 void Session::Import(SessionState state) {
   version = state.version;
   expiry_interval_s = state.expiry_interval_s;
-  subscriptions.clear();
-  for (auto& sub : state.subscriptions) {
-    std::string filter = sub.request.filter;
-    subscriptions.emplace(std::move(filter), std::move(sub));
-  }
   inflight.assign(state.inflight.begin(), state.inflight.end());
   queue = std::move(state.queue);
   incoming_qos2.clear();

@@ -81,7 +81,9 @@ struct Session {
   bool RemoveInflight(uint16_t packet_id);
 
   SessionState Export() const;
-  void Import(SessionState state);  // replaces everything except client and timers
+  // Replaces queues, inflight and ids; subscriptions are NOT imported here because they must be
+  // indexed by the shard (Shard::Subscribe), which the caller does.
+  void Import(SessionState state);
 };
 
 }  // namespace meshmq::broker

@@ -132,7 +132,7 @@ bool Shard::Unsubscribe(Session& session, const std::string& filter) {
   return true;
 }
 
-void Shard::AnnounceRoute(const std::string& filter, bool add) {
+void Shard::AnnounceRoute(const std::string& filter, bool add, bool node_level) {
   for (int i = 0; i < broker_.shard_count(); ++i) {
     if (i == index_) continue;
     Shard& other = broker_.shard(i);
@@ -140,7 +140,7 @@ void Shard::AnnounceRoute(const std::string& filter, bool add) {
       other.ApplyShardRoute(from, filter, add);
     });
   }
-  broker_.RouteRef(filter, add ? 1 : -1);
+  if (node_level) broker_.RouteRef(filter, add ? 1 : -1);
 }
 
 void Shard::AddSubscriber(Session& session, const StoredSubscription& sub) {
@@ -151,7 +151,7 @@ void Shard::AddSubscriber(Session& session, const StoredSubscription& sub) {
     bool first = entry.plain.empty();
     auto [it, inserted] = entry.plain.insert_or_assign(&session, options);
     if (inserted) Add(stats_.subscriptions, 1);
-    if (first) AnnounceRoute(inner, true);
+    if (first) AnnounceRoute(inner, true, true);
     return;
   }
   auto& members = entry.shared[group];
@@ -164,7 +164,8 @@ void Shard::AddSubscriber(Session& session, const StoredSubscription& sub) {
   }
   members.push_back(SharedMember{&session, options});
   Add(stats_.shared_subscriptions, 1);
-  if (first) AnnounceRoute(sub.request.filter, true);
+  // Other shards count each member (even picks); the cluster hears of the group once.
+  AnnounceRoute(sub.request.filter, true, first);
 }
 
 void Shard::RemoveSubscriber(Session& session, const std::string& filter) {
@@ -174,7 +175,7 @@ void Shard::RemoveSubscriber(Session& session, const std::string& filter) {
   if (group.empty()) {
     if (entry->plain.erase(&session) > 0) {
       Add(stats_.subscriptions, -1);
-      if (entry->plain.empty()) AnnounceRoute(inner, false);
+      if (entry->plain.empty()) AnnounceRoute(inner, false, true);
     }
   } else {
     auto it = entry->shared.find(group);
@@ -182,11 +183,11 @@ void Shard::RemoveSubscriber(Session& session, const std::string& filter) {
       auto& members = it->second;
       auto before = members.size();
       std::erase_if(members, [&](const SharedMember& m) { return m.session == &session; });
-      if (members.size() != before) Add(stats_.shared_subscriptions, -1);
-      if (members.empty()) {
-        entry->shared.erase(it);
-        AnnounceRoute(filter, false);
+      if (members.size() != before) {
+        Add(stats_.shared_subscriptions, -1);
+        AnnounceRoute(filter, false, members.empty());
       }
+      if (members.empty()) entry->shared.erase(it);
     }
   }
   if (entry->empty()) local_.Erase(inner);
@@ -199,7 +200,7 @@ void Shard::ApplyShardRoute(int shard, const std::string& filter, bool add) {
     return;
   }
   if (auto* entry = shard_routes_.Find(inner)) {
-    entry->Remove(group, shard);
+    entry->Remove(group, shard, /*all=*/false);
     if (entry->empty()) shard_routes_.Erase(inner);
   }
 }
@@ -208,8 +209,10 @@ void Shard::ApplyRemoteRoute(const std::string& node, const std::string& filter,
   auto [group, inner] = SplitFilter(filter);
   auto& filters = remote_filters_[node];
   if (add) {
+    // Idempotent: a snapshot may repeat routes we already have.
+    if (std::find(filters.begin(), filters.end(), filter) != filters.end()) return;
+    filters.push_back(filter);
     remote_routes_.GetOrCreate(inner).Add(group, node);
-    if (std::find(filters.begin(), filters.end(), filter) == filters.end()) filters.push_back(filter);
     return;
   }
   std::erase(filters, filter);

@@ -80,10 +80,11 @@ class Shard {
  private:
   void AddSubscriber(Session& session, const StoredSubscription& sub);
   void RemoveSubscriber(Session& session, const std::string& filter);
-  void AnnounceRoute(const std::string& filter, bool add);
+  void AnnounceRoute(const std::string& filter, bool add, bool node_level);
   bool DeliverPlain(const MessagePtr& msg);
+  // Delivers to member `pick` of a local group (or the next online one after it).
   bool DeliverToSharedMember(const MessagePtr& msg, const std::string& key,
-                             const std::string& group);
+                             const std::string& group, std::optional<size_t> pick);
   void OnSessionExpired(const std::string& client_id);
 
   Broker& broker_;

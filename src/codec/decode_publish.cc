@@ -20,9 +20,10 @@ bool CheckTopic(Reader& r, const BodyContext& ctx, const Publish& p) {
     }
     return true;
   }
-  // Topic names are checked here rather than by Reader::Utf8 so that a bad topic gets the
-  // specific Topic Name invalid code the broker reports back to v5 clients.
-  if (!IsValidUtf8(p.topic) || !IsValidTopicName(p.topic)) {  // [MQTT-3.3.2-2]
+  // Ill-formed UTF-8 (U+0000 included) makes the packet Malformed [MQTT-1.5.4-1]; a well-formed
+  // name with a wildcard gets the specific Topic Name invalid code [MQTT-3.3.2-2].
+  if (!IsValidUtf8(p.topic)) return r.Malformed("PUBLISH: topic is not valid UTF-8");
+  if (!IsValidTopicName(p.topic)) {
     return r.Fail(ReasonCode::kTopicNameInvalid, "PUBLISH: invalid topic name");
   }
   return true;

@@ -56,7 +56,8 @@ FrameStatus ParseFixedHeader(std::string_view bytes, FixedHeader& header, Decode
 
 bool CheckFixedHeader(const FixedHeader& header, ProtocolVersion version, DecodeRole role,
                       DecodeError& error) {
-  if (header.type == 0) return Fail(error, ReasonCode::kMalformedPacket, "reserved packet type 0");
+  // Type 0 is Forbidden: a Protocol Error (as Mosquitto answers it).
+  if (header.type == 0) return Fail(error, ReasonCode::kProtocolError, "reserved packet type 0");
   auto type = static_cast<PacketType>(header.type);
   // PUBLISH flags are dup/qos/retain, checked with the body. PUBREL, SUBSCRIBE and UNSUBSCRIBE
   // must carry 0b0010, every other packet 0 [MQTT-2.1.3-1].

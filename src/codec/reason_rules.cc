@@ -64,7 +64,8 @@ bool ReadReasonCode(Reader& r, PacketType type, ReasonCode& code) {
 
 bool ReadPacketId(Reader& r, uint16_t& id) {
   if (!r.U16(id)) return false;
-  if (id == 0) return r.Malformed("packet identifier 0");  // [MQTT-2.2.1-3]
+  // A zero id breaks [MQTT-2.2.1-3]: a Protocol Error (as Mosquitto answers it), not bad framing.
+  if (id == 0) return r.ProtocolError("packet identifier 0");
   return true;
 }
 

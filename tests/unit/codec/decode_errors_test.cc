@@ -24,7 +24,7 @@ TEST(DecodeErrors, RemainingLengthOverFourBytes) {
 }
 
 TEST(DecodeErrors, ReservedTypeAndFlags) {
-  EXPECT_EQ(ErrorOf(Bytes({0x00, 0x00}), kV311), kMalformed);               // type 0
+  EXPECT_EQ(ErrorOf(Bytes({0x00, 0x00}), kV311), kProtocol);                // type 0
   EXPECT_EQ(ErrorOf(Bytes({0x60, 0x02, 0, 1}), kV311), kMalformed);         // PUBREL needs 0010
   EXPECT_EQ(ErrorOf(Bytes({0x80, 0x04, 0, 1, 0, 0}), kV311), kMalformed);   // SUBSCRIBE
   EXPECT_EQ(ErrorOf(Bytes({0xA0, 0x05, 0, 1, 0, 1, 'a'}), kV311), kMalformed);  // UNSUBSCRIBE
@@ -39,19 +39,19 @@ TEST(DecodeErrors, PublishFlags) {
 }
 
 TEST(DecodeErrors, PacketIdZero) {
-  EXPECT_EQ(ErrorOf(Bytes({0x32, 0x05, 0, 1, 't', 0, 0}), kV311), kMalformed);  // PUBLISH
-  EXPECT_EQ(ErrorOf(Bytes({0x40, 0x02, 0, 0}), kV311), kMalformed);              // PUBACK
-  EXPECT_EQ(ErrorOf(Bytes({0x62, 0x02, 0, 0}), kV5), kMalformed);                // PUBREL
-  EXPECT_EQ(ErrorOf(Bytes({0x82, 0x06, 0, 0, 0, 1, 'a', 0}), kV311), kMalformed);
-  EXPECT_EQ(ErrorOf(Bytes({0xA2, 0x05, 0, 0, 0, 1, 'a'}), kV311), kMalformed);
-  EXPECT_EQ(ErrorOf(Bytes({0x90, 0x03, 0, 0, 0}), kV311, kClient), kMalformed);  // SUBACK
+  EXPECT_EQ(ErrorOf(Bytes({0x32, 0x05, 0, 1, 't', 0, 0}), kV311), kProtocol);  // PUBLISH
+  EXPECT_EQ(ErrorOf(Bytes({0x40, 0x02, 0, 0}), kV311), kProtocol);              // PUBACK
+  EXPECT_EQ(ErrorOf(Bytes({0x62, 0x02, 0, 0}), kV5), kProtocol);                // PUBREL
+  EXPECT_EQ(ErrorOf(Bytes({0x82, 0x06, 0, 0, 0, 1, 'a', 0}), kV311), kProtocol);
+  EXPECT_EQ(ErrorOf(Bytes({0xA2, 0x05, 0, 0, 0, 1, 'a'}), kV311), kProtocol);
+  EXPECT_EQ(ErrorOf(Bytes({0x90, 0x03, 0, 0, 0}), kV311, kClient), kProtocol);  // SUBACK
 }
 
 TEST(DecodeErrors, PublishTopicName) {
   EXPECT_EQ(ErrorOf(Bytes({0x30, 0x05, 0, 3, 'a', '/', '+'}), kV311), kTopicInvalid);
   EXPECT_EQ(ErrorOf(Bytes({0x30, 0x04, 0, 1, '#', 0}), kV5), kTopicInvalid);
-  EXPECT_EQ(ErrorOf(Bytes({0x30, 0x04, 0, 2, 0xC0, 0x80}), kV311), kTopicInvalid);  // overlong
-  EXPECT_EQ(ErrorOf(Bytes({0x30, 0x03, 0, 1, 0x00}), kV311), kTopicInvalid);        // U+0000
+  EXPECT_EQ(ErrorOf(Bytes({0x30, 0x04, 0, 2, 0xC0, 0x80}), kV311), kMalformed);  // overlong
+  EXPECT_EQ(ErrorOf(Bytes({0x30, 0x03, 0, 1, 0x00}), kV311), kMalformed);        // U+0000
   EXPECT_EQ(ErrorOf(Bytes({0x30, 0x02, 0, 0}), kV311), kTopicInvalid);   // empty in 3.1.1
   EXPECT_EQ(ErrorOf(Bytes({0x30, 0x03, 0, 0, 0}), kV5), kProtocol);     // empty, no alias
 }
