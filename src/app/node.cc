@@ -1,8 +1,12 @@
 #include "app/node.h"
 
+#include <random>
 #include <thread>
 
 #include <spdlog/spdlog.h>
+
+#include "app/advertise.h"
+#include "discovery/peer_source.h"
 
 namespace meshmq::app {
 
@@ -33,8 +37,45 @@ Node::Node(config::Config config) : config_(std::move(config)) {
 
 Node::~Node() { Stop(); }
 
+absl::Status Node::StartCluster() {
+  std::unique_ptr<discovery::PeerSource> peers;
+  if (config_.discovery == "static") {
+    discovery::PeerSet set(config_.peers.begin(), config_.peers.end());
+    peers = discovery::MakeStaticSource(std::move(set));
+  } else if (config_.discovery == "dns") {
+    discovery::DnsOptions dns;
+    dns.name = config_.dns_name;
+    dns.server = config_.dns_server;
+    dns.peer_port = config_.cluster_listen.port;
+    dns.refresh_ms = static_cast<int>(config_.dns_refresh_ms);
+    peers = discovery::MakeDnsSource(std::move(dns));
+  } else {
+    return absl::OkStatus();  // a single node
+  }
+  cluster::ClusterOptions options;
+  options.node_id = config_.node_id;
+  options.incarnation = std::random_device{}() ^ (uint64_t(std::random_device{}()) << 32) ^
+                        static_cast<uint64_t>(broker::NowMs());
+  options.cluster_name = config_.cluster_name;
+  options.secret = config_.cluster_secret;
+  options.listen = config_.cluster_listen.ToString();
+  options.advertise = ClusterAdvertiseAddress(config_);
+  options.failure_timeout_ms = static_cast<int>(config_.failure_timeout_ms);
+  options.heartbeat_ms = std::max(50, options.failure_timeout_ms / 5);
+  cluster_adapter_ = std::make_unique<ClusterAdapter>(*broker_);
+  cluster_ = std::make_unique<cluster::ClusterNode>(options, *cluster_adapter_, std::move(peers));
+  cluster_adapter_->set_node(cluster_.get());
+  broker_->set_cluster(cluster_adapter_.get());
+  if (absl::Status s = cluster_->Start(); !s.ok()) return s;
+  spdlog::info("cluster {}: node {} listening on {}, advertised as {}, discovery {}",
+               config_.cluster_name, config_.node_id, cluster_->BoundAddress(), options.advertise,
+               config_.discovery);
+  return absl::OkStatus();
+}
+
 absl::Status Node::Start() {
   if (absl::Status s = mqtt_->Listen(); !s.ok()) return s;
+  if (absl::Status s = StartCluster(); !s.ok()) return s;
   broker_->Start();
   mqtt_->Start();
   spdlog::info("meshmq {} node {} listening for MQTT on {}:{} with {} workers", MESHMQ_VERSION,
@@ -43,8 +84,11 @@ absl::Status Node::Start() {
 }
 
 void Node::Stop() {
-  if (!broker_) return;
+  if (stopped_) return;
+  stopped_ = true;
   mqtt_->Stop();
+  // Leave first so peers drop our routes at once and stop forwarding to us.
+  if (cluster_) cluster_->Stop(/*graceful_leave=*/true);
   broker_->Stop();
 }
 

@@ -4,7 +4,9 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "app/cluster_adapter.h"
 #include "broker/broker.h"
+#include "cluster/cluster_node.h"
 #include "config/config.h"
 #include "transport/tcp_listener.h"
 
@@ -23,11 +25,18 @@ class Node {
   void Stop();
 
   broker::Broker& broker() { return *broker_; }
+  cluster::ClusterNode* cluster() { return cluster_.get(); }
+  uint16_t mqtt_port() const { return mqtt_->port(); }
 
  private:
+  absl::Status StartCluster();
+
   config::Config config_;
   std::unique_ptr<broker::Broker> broker_;
   std::unique_ptr<transport::TcpListener> mqtt_;
+  std::unique_ptr<ClusterAdapter> cluster_adapter_;
+  std::unique_ptr<cluster::ClusterNode> cluster_;
+  bool stopped_ = false;
 };
 
 }  // namespace meshmq::app

@@ -1,5 +1,7 @@
 #include "broker/retained_store.h"
 
+#include <tuple>
+
 #include <algorithm>
 #include <chrono>
 #include <utility>
@@ -50,9 +52,27 @@ NodeT* RetainedStore::FindIn(NodeT* root, std::string_view topic) {
   return node;
 }
 
+bool RetainedStore::SetIfNewer(MessagePtr msg) {
+  if (!msg) return false;
+  absl::MutexLock lock(&mu_);
+  // Replication: last writer wins by (timestamp, origin node) so every node converges on the
+  // same message whatever order updates arrive in.
+  if (Node* node = FindIn(&root_, msg->topic); node != nullptr && node->msg) {
+    const Message& held = *node->msg;
+    if (std::tie(held.timestamp_ms, held.origin_node) > std::tie(msg->timestamp_ms, msg->origin_node)) {
+      return false;
+    }
+  }
+  return SetLocked(std::move(msg));
+}
+
 bool RetainedStore::Set(MessagePtr msg) {
   if (!msg) return false;
   absl::MutexLock lock(&mu_);
+  return SetLocked(std::move(msg));
+}
+
+bool RetainedStore::SetLocked(MessagePtr msg) {
   // [MQTT-3.3.1-6]: a retained message with an empty payload removes the retained message, and
   // [MQTT-3.3.1-7] it is not stored itself.
   if (msg->payload.empty()) return Delete(msg->topic);

@@ -42,6 +42,8 @@ class RetainedStore {
   // the store changed: false for a null message, for deleting an absent topic, and for a new
   // topic beyond max_messages (the store is then left unchanged; replacing stays allowed).
   bool Set(MessagePtr msg);
+  // Set, unless the held message is newer by (timestamp_ms, origin_node): for replicated updates.
+  bool SetIfNewer(MessagePtr msg);
   // The message for exactly `topic`, or null when absent or expired.
   MessagePtr Get(std::string_view topic) const;
   bool Remove(std::string_view topic);
@@ -85,6 +87,7 @@ class RetainedStore {
   template <class NodeT>
   static NodeT* FindIn(NodeT* root, std::string_view topic);
   bool Delete(std::string_view topic) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool SetLocked(MessagePtr msg) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CollectMatches(std::string_view filter, int64_t now_ms, std::vector<MessagePtr>& out) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 

@@ -34,8 +34,11 @@ class PacketSizeTest(BrokerTestCase):
         r = self.raw()
         r.connect("exact")
         topic = "lim/t"
-        overhead = len(mp.publish(topic, b"", qos=1, pid=1))
-        r.send(mp.publish(topic, b"z" * (1000 - overhead), qos=1, pid=1))
+        # The empty packet's remaining length fits one byte; a 1000-byte packet needs two.
+        overhead = len(mp.publish(topic, b"", qos=1, pid=1)) + 1
+        packet = mp.publish(topic, b"z" * (1000 - overhead), qos=1, pid=1)
+        self.assertEqual(len(packet), 1000)
+        r.send(packet)
         self.assertEqual(r.recv().type, mp.PUBACK)
 
     @meshmq_only("mosquitto 2.0.11 compares only the remaining length with max_packet_size")

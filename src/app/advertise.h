@@ -1,0 +1,15 @@
+// The cluster address peers should dial to reach this node.
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+
+namespace meshmq::app {
+
+// --cluster-advertise when set; else the listen host when it is a specific address; else this
+// host's first non-loopback address (the pod IP in Kubernetes), never "localhost" or 0.0.0.0
+// when the node can be reached by something better.
+std::string ClusterAdvertiseAddress(const config::Config& config);
+
+}  // namespace meshmq::app

@@ -1,0 +1,23 @@
+// JSON shapes of the admin API (docs/http-api.md). Payloads that are valid UTF-8 are sent as
+// strings, anything else as base64 with "payload_encoding": "base64".
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "http/admin_backend.h"
+
+namespace meshmq::http {
+
+nlohmann::json ToJson(const NodeInfo& node);
+nlohmann::json ToJson(const ClientInfo& client);
+nlohmann::json ToJson(const ClientDetail& client);
+nlohmann::json ToJson(const SubscriptionInfo& sub);
+nlohmann::json ToJson(const RoutesInfo& routes);
+nlohmann::json ToJson(const RetainedInfo& retained);
+
+// Serializes for a response body; invalid UTF-8 inside strings is replaced, never thrown on.
+std::string Dump(const nlohmann::json& value);
+
+}  // namespace meshmq::http
