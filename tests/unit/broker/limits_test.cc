@@ -89,8 +89,12 @@ TEST(TopicAliasTest, OutboundAliasesNeverExceedClientMaximum) {
   Connect(pub, "p");
   for (const char* t : {"a", "b", "c", "d", "c"}) pub.Write(MakePublish(t, "x", 0));
   for (const auto& p : sub.Of<codec::Publish>()) {
-    if (p.properties.topic_alias) EXPECT_LE(*p.properties.topic_alias, 2);
-    if (p.topic.empty()) EXPECT_TRUE(p.properties.topic_alias);
+    if (p.properties.topic_alias) {
+      EXPECT_LE(*p.properties.topic_alias, 2);
+    }
+    if (p.topic.empty()) {
+      EXPECT_TRUE(p.properties.topic_alias);
+    }
   }
 }
 
