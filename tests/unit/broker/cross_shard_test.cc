@@ -1,0 +1,163 @@
+// Paths between shards: routing a publish to a subscriber on another shard, shared groups with
+// members on several shards, and a session taken over by a connection on another shard. Most tests
+// run the broker's threads (Start()); one drives three shards inline for a deterministic check.
+#include <string>
+
+#include "broker_test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace meshmq::broker::testing {
+namespace {
+
+using ::testing::ElementsAre;
+
+// Waits until every task already posted to any shard (route announcements) has run.
+void Barrier(Broker& broker) {
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < broker.shard_count(); ++i) RunOn(broker, i, [] {});
+  }
+}
+
+class ThreadedTest : public ::testing::Test {
+ protected:
+  ThreadedTest() : broker_(InlineOptions(3)) { broker_.Start(); }
+  std::unique_ptr<TestConn> Conn(int shard, ProtocolVersion v = ProtocolVersion::kV5) {
+    return std::make_unique<TestConn>(broker_, shard, v, /*threaded=*/true);
+  }
+  Broker broker_;
+};
+
+TEST_F(ThreadedTest, PublishReachesSubscriberOnAnotherShard) {
+  auto sub = Conn(0);
+  ASSERT_TRUE(Connect(*sub, "sub"));
+  Subscribe(*sub, "a/+", 1);
+  Barrier(broker_);
+  auto pub = Conn(1);
+  ASSERT_TRUE(Connect(*pub, "pub"));
+  pub->Write(MakePublish("a/b", "hello", 1, 1));
+  EXPECT_EQ(pub->Of<codec::Puback>().at(0).reason_code, ReasonCode::kSuccess);
+  ASSERT_TRUE(sub->WaitFor([&] { return sub->Of<codec::Publish>().size() == 1; }));
+  auto got = sub->Of<codec::Publish>();
+  EXPECT_EQ(got[0].topic, "a/b");
+  EXPECT_EQ(got[0].payload.str(), "hello");
+  EXPECT_EQ(got[0].qos, 1);
+}
+
+TEST_F(ThreadedTest, SubscribersOnEveryShardEachGetOneCopy) {
+  std::vector<std::unique_ptr<TestConn>> subs;
+  for (int i = 0; i < 3; ++i) {
+    subs.push_back(Conn(i));
+    Connect(*subs.back(), "s" + std::to_string(i));
+    Subscribe(*subs.back(), "#", 0);
+  }
+  Barrier(broker_);
+  auto pub = Conn(2);
+  Connect(*pub, "pub");
+  for (int k = 0; k < 5; ++k) pub->Write(MakePublish("t", std::to_string(k), 0));
+  for (auto& s : subs) {
+    ASSERT_TRUE(s->WaitFor([&] { return s->Of<codec::Publish>().size() >= 5; }));
+    EXPECT_THAT(Payloads(s->Of<codec::Publish>()), ElementsAre("0", "1", "2", "3", "4"));
+  }
+}
+
+TEST_F(ThreadedTest, SharedGroupAcrossShardsRoundRobinsEvenly) {
+  std::vector<std::unique_ptr<TestConn>> members;
+  for (int i = 0; i < 3; ++i) {
+    members.push_back(Conn(i));
+    Connect(*members.back(), "m" + std::to_string(i));
+    Subscribe(*members.back(), "$share/g/work", 1);
+  }
+  Barrier(broker_);
+  auto pub = Conn(1);
+  Connect(*pub, "pub");
+  for (int k = 0; k < 30; ++k) pub->Write(MakePublish("work", std::to_string(k), 0));
+  auto total = [&] {
+    size_t n = 0;
+    for (auto& m : members) n += m->Of<codec::Publish>().size();
+    return n;
+  };
+  ASSERT_TRUE(pub->WaitFor([&] { return total() >= 30; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // no extra copies arrive
+  EXPECT_EQ(total(), 30u);
+  for (auto& m : members) EXPECT_EQ(m->Of<codec::Publish>().size(), 10u);
+}
+
+codec::Connect Persistent(const std::string& id) {
+  codec::Connect c = MakeConnect(ProtocolVersion::kV5, id, /*clean_start=*/false);
+  c.properties.session_expiry_interval = 60;
+  return c;
+}
+
+TEST_F(ThreadedTest, TakeoverFromAnotherShardMovesOnlineSession) {
+  auto old_conn = Conn(0);
+  Connect(*old_conn, Persistent("c"));
+  Subscribe(*old_conn, "t", 1);
+  Barrier(broker_);
+  auto fresh = Conn(2);
+  fresh->Write(Persistent("c"));
+  ASSERT_TRUE(fresh->WaitFor([&] { return !fresh->Of<codec::Connack>().empty(); }));
+  EXPECT_TRUE(fresh->Of<codec::Connack>()[0].session_present);
+  EXPECT_TRUE(old_conn->closed());
+  auto d = old_conn->Of<codec::Disconnect>();
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].reason_code, ReasonCode::kSessionTakenOver);
+  EXPECT_EQ(broker_.registry().ShardOf("c"), 2);
+  Barrier(broker_);
+  auto pub = Conn(1);
+  Connect(*pub, "pub");
+  pub->Write(MakePublish("t", "after", 1, 1));
+  ASSERT_TRUE(fresh->WaitFor([&] { return fresh->Of<codec::Publish>().size() == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_THAT(Payloads(fresh->Of<codec::Publish>()), ElementsAre("after"));  // exactly once
+  EXPECT_TRUE(old_conn->Of<codec::Publish>().empty());
+}
+
+TEST_F(ThreadedTest, TakeoverFromAnotherShardMovesQueuedMessages) {
+  {
+    auto old_conn = Conn(0);
+    Connect(*old_conn, Persistent("c"));
+    Subscribe(*old_conn, "t", 1);
+    old_conn->Write(codec::Disconnect{});
+  }
+  Barrier(broker_);
+  auto pub = Conn(1);
+  Connect(*pub, "pub");
+  pub->Write(MakePublish("t", "q1", 1, 1));
+  pub->Write(MakePublish("t", "q2", 2, 2));
+  Barrier(broker_);
+  auto fresh = Conn(2);
+  fresh->Write(Persistent("c"));
+  ASSERT_TRUE(fresh->WaitFor([&] { return fresh->Of<codec::Publish>().size() >= 2; }));
+  EXPECT_TRUE(fresh->Of<codec::Connack>().at(0).session_present);
+  EXPECT_EQ(fresh->Types(), "CONNACK,PUBLISH,PUBLISH");
+  EXPECT_THAT(Payloads(fresh->Of<codec::Publish>()), ElementsAre("q1", "q2"));
+  // The old shard no longer holds the session.
+  bool old_has = true;
+  RunOn(broker_, 0, [&] { old_has = broker_.shard(0).FindSession("c") != nullptr; });
+  EXPECT_FALSE(old_has);
+}
+
+TEST(CrossShardInlineTest, ThreeShardsPolledInlineRouteDeterministically) {
+  Broker broker(InlineOptions(3));
+  TestConn sub(broker, 2, ProtocolVersion::kV311);
+  Connect(sub, "s");
+  Subscribe(sub, "x/#", 2);
+  TestConn pub(broker, 0, ProtocolVersion::kV311);
+  Connect(pub, "p");
+  pub.Write(MakePublish("x/y", "1", 2, 1));
+  pub.Write(MakeAck<codec::Pubrel>(1));
+  auto got = sub.Of<codec::Publish>();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].qos, 2);
+  // Cross-shard takeover, inline: the session and its subscription move to shard 1.
+  TestConn again(broker, 1, ProtocolVersion::kV311);
+  auto ack = Connect(again, "s", /*clean_start=*/false);
+  ASSERT_TRUE(ack);
+  EXPECT_TRUE(sub.closed());
+  EXPECT_FALSE(ack->session_present);  // the old one was a clean session
+  EXPECT_EQ(broker.Stats().sessions, 2);
+}
+
+}  // namespace
+}  // namespace meshmq::broker::testing
