@@ -25,7 +25,7 @@ struct NodeInfo {
   std::string address;  // cluster address; empty when unknown or clustering is off
   std::string state;    // "alive" for this node; alive|suspect|down|left for peers
   bool self = false;
-  size_t routes = 0;    // filters the node subscribes to (peers: as last announced)
+  size_t routes = 0;  // filters the node subscribes to (peers: as last announced)
 };
 
 struct SubscriptionInfo {
@@ -57,7 +57,7 @@ struct ClientDetail {
 };
 
 struct RoutesInfo {
-  std::vector<std::string> local;                         // sorted
+  std::vector<std::string> local;                          // sorted
   std::map<std::string, std::vector<std::string>> remote;  // filter -> nodes, sorted
 };
 

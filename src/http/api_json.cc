@@ -8,8 +8,11 @@ namespace meshmq::http {
 using nlohmann::json;
 
 json ToJson(const NodeInfo& node) {
-  return json{{"node_id", node.node_id}, {"address", node.address}, {"state", node.state},
-              {"self", node.self},       {"routes", node.routes}};
+  return json{{"node_id", node.node_id},
+              {"address", node.address},
+              {"state", node.state},
+              {"self", node.self},
+              {"routes", node.routes}};
 }
 
 json ToJson(const ClientInfo& c) {

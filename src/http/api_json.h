@@ -2,9 +2,8 @@
 // strings, anything else as base64 with "payload_encoding": "base64".
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "http/admin_backend.h"
 

@@ -1,11 +1,10 @@
 #include "http/broker_backend.h"
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <future>
 #include <limits>
 #include <memory>
-
-#include <boost/asio/post.hpp>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -168,8 +167,7 @@ RoutesInfo BrokerBackend::Routes() {
   return out;
 }
 
-RetainedPage BrokerBackend::ListRetained(const std::string& prefix, size_t offset,
-                                         size_t limit) {
+RetainedPage BrokerBackend::ListRetained(const std::string& prefix, size_t offset, size_t limit) {
   // One sorted pass gives the total as well as the page; the store hands out shared pointers,
   // so this copies no payloads beyond the page.
   std::vector<broker::MessagePtr> all =
@@ -224,16 +222,15 @@ MetricsSnapshot BrokerBackend::Metrics() {
   MetricsSnapshot s;
   s.version = MESHMQ_VERSION;
   s.node_id = options_.node_id;
-  s.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                   broker_.started_at())
-                         .count();
+  s.uptime_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - broker_.started_at())
+          .count();
   s.broker = broker_.Stats();
   // Every shard holds the full remote route table, so shard 0's count is the node's.
-  auto remote = Gather<size_t>(
-      [](broker::Shard& shard, std::vector<size_t>& out) {
-        out.push_back(shard.RemoteRouteCount());
-      },
-      {0});
+  auto remote =
+      Gather<size_t>([](broker::Shard& shard,
+                        std::vector<size_t>& out) { out.push_back(shard.RemoteRouteCount()); },
+                     {0});
   if (remote.ok() && !remote->empty()) s.remote_routes = remote->front();
   if (cluster_ != nullptr) s.cluster = cluster_->Metrics();
   s.process = ReadProcessMetrics();

@@ -1,7 +1,6 @@
 #include "http/http_server.h"
 
-#include <set>
-#include <utility>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,7 +11,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
+#include <set>
+#include <utility>
 
 namespace meshmq::http {
 
@@ -32,9 +32,7 @@ class HttpServer::Impl {
   void Close();  // on the HTTP thread
   asio::io_context& io() { return io_; }
   uint16_t port() const { return port_; }
-  void StartAccepting() {
-    asio::co_spawn(io_, Accept(), asio::detached);
-  }
+  void StartAccepting() { asio::co_spawn(io_, Accept(), asio::detached); }
 
  private:
   asio::awaitable<void> Accept();
@@ -80,7 +78,8 @@ void HttpServer::Impl::Close() {
 asio::awaitable<void> HttpServer::Impl::Accept() {
   while (!closed_) {
     boost::system::error_code ec;
-    tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket =
+        co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (closed_) co_return;
     if (ec) {
       // Out of descriptors and the like: back off instead of spinning on the error.
@@ -109,12 +108,14 @@ asio::awaitable<void> HttpServer::Impl::Serve(beast::tcp_stream stream) {
     parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
     stream.expires_after(fresh ? options_.read_timeout : options_.idle_timeout);
     fresh = false;
-    co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await bhttp::async_read(stream, buffer, parser,
+                               asio::redirect_error(asio::use_awaitable, ec));
     HttpResponse response;
     bool keep_alive = false;
     if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit) {
       response = ErrorResponse(413, "request too large");
-    } else if (ec && ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
+    } else if (ec &&
+               ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
                ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
       response = ErrorResponse(400, "malformed HTTP request");
     } else if (ec) {

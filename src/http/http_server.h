@@ -22,9 +22,9 @@ namespace meshmq::http {
 
 struct HttpServerOptions {
   std::string host = "0.0.0.0";
-  uint16_t port = 8082;          // 0 = any free port (see port())
-  AdminApiOptions api;           // token, page sizes
-  size_t max_connections = 64;   // further connections are accepted and closed at once
+  uint16_t port = 8082;         // 0 = any free port (see port())
+  AdminApiOptions api;          // token, page sizes
+  size_t max_connections = 64;  // further connections are accepted and closed at once
   size_t max_body_bytes = 1 << 20;
   size_t max_header_bytes = 16 << 10;
   // A request must arrive completely within read_timeout of its first byte being awaited on a

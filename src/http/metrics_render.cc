@@ -8,8 +8,8 @@
 namespace meshmq::http {
 namespace {
 
-constexpr const char* kDropReasons[] = {"queue_full",     "expired",        "no_subscribers",
-                                        "too_large",      "not_authorized", "slow_consumer"};
+constexpr const char* kDropReasons[] = {"queue_full", "expired",        "no_subscribers",
+                                        "too_large",  "not_authorized", "slow_consumer"};
 static_assert(std::size(kDropReasons) == static_cast<size_t>(broker::DropReason::kCount));
 
 double D(uint64_t v) { return static_cast<double>(v); }
@@ -72,11 +72,9 @@ void RenderPeers(const ClusterMetrics& c, PrometheusWriter& w) {
   for (const auto& p : c.peers) {
     w.Sample("meshmq_cluster_forwarded_messages_total", {{"peer", p.node_id}}, D(p.forwarded_to));
   }
-  w.Family("meshmq_cluster_received_messages_total", "counter",
-           "Messages received from a peer.");
+  w.Family("meshmq_cluster_received_messages_total", "counter", "Messages received from a peer.");
   for (const auto& p : c.peers) {
-    w.Sample("meshmq_cluster_received_messages_total", {{"peer", p.node_id}},
-             D(p.received_from));
+    w.Sample("meshmq_cluster_received_messages_total", {{"peer", p.node_id}}, D(p.received_from));
   }
   w.Family("meshmq_cluster_forward_queue_messages", "gauge",
            "Messages queued for a peer and not yet acknowledged.");
@@ -86,22 +84,22 @@ void RenderPeers(const ClusterMetrics& c, PrometheusWriter& w) {
 }
 
 void RenderClusterCounters(const ClusterMetrics& c, PrometheusWriter& w) {
-  w.Counter("meshmq_cluster_forwards_sent_total", "Messages written to peer streams (resends included).",
-            D(c.forwards_sent));
+  w.Counter("meshmq_cluster_forwards_sent_total",
+            "Messages written to peer streams (resends included).", D(c.forwards_sent));
   w.Counter("meshmq_cluster_forwards_resent_total", "Messages written again after a reconnect.",
             D(c.forwards_resent));
   w.Counter("meshmq_cluster_forwards_received_total", "Forwarded messages received from peers.",
             D(c.forwards_received));
-  w.Counter("meshmq_cluster_forwards_duplicate_total",
-            "Received forwards dropped as duplicates.", D(c.forwards_duplicate));
+  w.Counter("meshmq_cluster_forwards_duplicate_total", "Received forwards dropped as duplicates.",
+            D(c.forwards_duplicate));
   w.Counter("meshmq_cluster_forwards_rejected_total",
             "Forwards refused: peer unknown or down, or its buffer full.", D(c.forwards_rejected));
   w.Counter("meshmq_cluster_route_deltas_sent_total", "Route changes sent to peers.",
             D(c.route_deltas_sent));
   w.Counter("meshmq_cluster_route_deltas_received_total", "Route changes received from peers.",
             D(c.route_deltas_received));
-  w.Counter("meshmq_cluster_route_snapshots_received_total",
-            "Full route sets received from peers.", D(c.route_snapshots_received));
+  w.Counter("meshmq_cluster_route_snapshots_received_total", "Full route sets received from peers.",
+            D(c.route_snapshots_received));
   w.Counter("meshmq_cluster_route_snapshot_requests_total",
             "Full route sets requested after a gap or digest mismatch.",
             D(c.snapshot_requests_sent));
@@ -149,8 +147,8 @@ void RenderProcess(const ProcessMetrics& p, PrometheusWriter& w) {
           D(p.virtual_memory_bytes));
   w.Gauge("process_open_fds", "Number of open file descriptors.", D(p.open_fds));
   w.Gauge("process_max_fds", "Maximum number of open file descriptors.", D(p.max_fds));
-  w.Gauge("process_start_time_seconds", "Start time of the process since the Unix epoch in seconds.",
-          p.start_time_seconds);
+  w.Gauge("process_start_time_seconds",
+          "Start time of the process since the Unix epoch in seconds.", p.start_time_seconds);
 }
 
 }  // namespace

@@ -43,7 +43,8 @@ void ReadStat(ProcessMetrics& m) {
   double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   double page = static_cast<double>(sysconf(_SC_PAGESIZE));
   if (ticks <= 0 || f[22].empty()) return;
-  m.cpu_seconds = (std::strtod(f[11].c_str(), nullptr) + std::strtod(f[12].c_str(), nullptr)) / ticks;
+  m.cpu_seconds =
+      (std::strtod(f[11].c_str(), nullptr) + std::strtod(f[12].c_str(), nullptr)) / ticks;
   m.start_time_seconds = BootTimeSeconds() + std::strtod(f[19].c_str(), nullptr) / ticks;
   m.virtual_memory_bytes = std::strtoll(f[20].c_str(), nullptr, 10);
   m.resident_memory_bytes = static_cast<int64_t>(std::strtod(f[21].c_str(), nullptr) * page);

@@ -35,8 +35,7 @@ std::string EscapeLabelValue(std::string_view value) {
   return out;
 }
 
-void PrometheusWriter::Family(std::string_view name, std::string_view type,
-                              std::string_view help) {
+void PrometheusWriter::Family(std::string_view name, std::string_view type, std::string_view help) {
   // HELP text escapes only backslash and newline.
   std::string escaped;
   for (char c : help) {
