@@ -133,5 +133,28 @@ TEST(RetainedFlowTest, RetainedDeliveryQosIsMinOfStoredAndGranted) {
   EXPECT_EQ(got[1].qos, 1);
 }
 
+TEST(RetainedFlowTest, RetainedOnSubscribeCarriesSubscriptionId) {
+  RetainFixture f;
+  f.Retain("a", "v");
+  TestConn sub(f.broker, 0, ProtocolVersion::kV5);
+  Connect(sub, "s");
+  Subscribe(sub, MakeSubscribe(1, "a", 1, /*subscription_id=*/77));
+  auto got = sub.Of<codec::Publish>();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_THAT(got[0].properties.subscription_identifiers, ElementsAre(77));
+}
+
+TEST(RetainedFlowTest, RetainedMessageExpires) {
+  RetainFixture f;
+  codec::Publish p = MakePublish("a", "v", 0, 0, /*retain=*/true);
+  p.properties.message_expiry_interval = 1;
+  f.pub.Write(p);
+  RunFor(f.broker, std::chrono::milliseconds(1100));
+  TestConn sub(f.broker, 0, ProtocolVersion::kV5);
+  Connect(sub, "s");
+  Subscribe(sub, "a", 1);
+  EXPECT_EQ(sub.Types(), "CONNACK,SUBACK");
+}
+
 }  // namespace
 }  // namespace meshmq::broker::testing

@@ -253,5 +253,51 @@ TEST(SessionTest, OldConnectionClosingAfterTakeoverDoesNotHurtNewOne) {
   EXPECT_EQ(f.broker.registry().ShardOf("s"), 0);
 }
 
+TEST(SessionTest, V5ExpiryAboveServerMaximumIsCappedAndAnnounced) {
+  BrokerOptions options = InlineOptions();
+  options.max_session_expiry = 100;
+  Broker broker(options);
+  TestConn c(broker, 0, ProtocolVersion::kV5);
+  codec::Connect connect = MakeConnect(ProtocolVersion::kV5, "c", false);
+  connect.properties.session_expiry_interval = 5000;
+  auto ack = Connect(c, connect);
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->properties.session_expiry_interval, 100u);
+}
+
+TEST(SessionTest, V5DisconnectCanShortenExpiryToZero) {
+  Fixture f;
+  codec::Connect connect = MakeConnect(ProtocolVersion::kV5, "s", false);
+  connect.properties.session_expiry_interval = 60;
+  {
+    TestConn sub(f.broker, 0, ProtocolVersion::kV5);
+    Connect(sub, connect);
+    Subscribe(sub, "t", 1);
+    codec::Disconnect d;
+    d.properties.session_expiry_interval = 0;
+    sub.Write(d);
+    EXPECT_TRUE(sub.Of<codec::Disconnect>().empty());
+  }
+  EXPECT_EQ(f.broker.Stats().subscriptions, 0);
+  TestConn sub(f.broker, 0, ProtocolVersion::kV5);
+  EXPECT_FALSE(Connect(sub, connect)->session_present);
+}
+
+TEST(SessionTest, OfflineSharedMemberQueuesWhenItIsTheOnlyMember) {
+  Fixture f;
+  codec::Connect connect = MakeConnect(ProtocolVersion::kV5, "s", false);
+  connect.properties.session_expiry_interval = 60;
+  {
+    TestConn sub(f.broker, 0, ProtocolVersion::kV5);
+    Connect(sub, connect);
+    Subscribe(sub, "$share/g/t", 1);
+    sub.Write(codec::Disconnect{});
+  }
+  f.Publish("t", "for-later", 1);
+  TestConn sub(f.broker, 0, ProtocolVersion::kV5);
+  Connect(sub, connect);
+  EXPECT_THAT(Payloads(sub.Of<codec::Publish>()), ElementsAre("for-later"));
+}
+
 }  // namespace
 }  // namespace meshmq::broker::testing
