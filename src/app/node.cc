@@ -62,6 +62,7 @@ absl::Status Node::StartCluster() {
   options.advertise = ClusterAdvertiseAddress(config_);
   options.failure_timeout_ms = static_cast<int>(config_.failure_timeout_ms);
   options.heartbeat_ms = std::max(50, options.failure_timeout_ms / 5);
+  peer_source_ = peers.get();
   cluster_adapter_ = std::make_unique<ClusterAdapter>(*broker_);
   cluster_ = std::make_unique<cluster::ClusterNode>(options, *cluster_adapter_, std::move(peers));
   cluster_adapter_->set_node(cluster_.get());
@@ -78,6 +79,17 @@ absl::Status Node::Start() {
   if (absl::Status s = StartCluster(); !s.ok()) return s;
   broker_->Start();
   mqtt_->Start();
+  HttpWiring wiring;
+  wiring.broker = broker_.get();
+  wiring.cluster = cluster_.get();
+  wiring.peers = peer_source_;
+  wiring.listeners_ready = [] { return true; };  // the HTTP server starts after the listeners
+  http_ = MakeHttpServer(wiring, config_);       // nullptr when --http-listen off
+  if (http_) {
+    if (absl::Status s = http_->Start(); !s.ok()) return s;
+    spdlog::info("HTTP (metrics, health, admin API) on {}:{}", config_.http_listen.host,
+                 http_->port());
+  }
   spdlog::info("meshmq {} node {} listening for MQTT on {}:{} with {} workers", MESHMQ_VERSION,
                config_.node_id, config_.mqtt_listen.host, mqtt_->port(), broker_->shard_count());
   return absl::OkStatus();
@@ -86,7 +98,9 @@ absl::Status Node::Start() {
 void Node::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (http_) http_->SetShuttingDown();  // readiness goes false first
   mqtt_->Stop();
+  if (http_) http_->Stop();  // it holds references to the broker and cluster
   // Leave first so peers drop our routes at once and stop forwarding to us.
   if (cluster_) cluster_->Stop(/*graceful_leave=*/true);
   broker_->Stop();

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "app/admin_backend.h"
 #include "app/cluster_adapter.h"
 #include "broker/broker.h"
 #include "cluster/cluster_node.h"
@@ -36,6 +37,8 @@ class Node {
   std::unique_ptr<transport::TcpListener> mqtt_;
   std::unique_ptr<ClusterAdapter> cluster_adapter_;
   std::unique_ptr<cluster::ClusterNode> cluster_;
+  const discovery::PeerSource* peer_source_ = nullptr;  // owned by cluster_
+  std::unique_ptr<http::HttpServer> http_;
   bool stopped_ = false;
 };
 

@@ -75,6 +75,10 @@ class Shard {
   void ApplyRemoteRoute(const std::string& node, const std::string& filter, bool add);
   void DropNode(const std::string& node);
   size_t RemoteRouteCount() const;
+  // node -> filters it announced (read on this shard's thread, e.g. by the admin API).
+  const absl::flat_hash_map<std::string, std::vector<std::string>>& remote_filters() const {
+    return remote_filters_;
+  }
   size_t LocalFilterCount() const { return local_.size(); }
 
  private:

@@ -103,8 +103,9 @@ class Broker:
         binary = os.environ.get("MESHMQ_BIN")
         if not binary:
             raise RuntimeError("MESHMQ_BIN is not set (or set MESHMQ_TEST_BROKER=mosquitto)")
+        # HTTP on a free port so parallel tests never fight over the default 8082.
         cmd = [binary, "--mqtt-listen", "%s:%d" % (HOST, self.port), "--workers", "3",
-               "--log-level", "debug"]
+               "--log-level", "debug", "--http-listen", "%s:0" % HOST]
         opts = {"sys_interval": 1}
         opts.update(self.options)
         for key, value in opts.items():
