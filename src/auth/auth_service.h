@@ -1,0 +1,81 @@
+// Authentication and authorization for the broker: the password file, the ACL, the anonymous
+// policy and the failed-login rate limiter behind one thread-safe object.
+//
+// Threads: created on the main thread; Authenticate/Authorize* are called from any shard
+// thread; Reload() from the control thread on SIGHUP. The files live in immutable snapshots
+// (shared_ptr<const ...>) swapped under a mutex, so a check in flight keeps using the snapshot
+// it started with while a reload installs the next one.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "auth/acl.h"
+#include "auth/client_info.h"
+#include "auth/password_file.h"
+#include "auth/rate_limiter.h"
+
+namespace meshmq::auth {
+
+struct AuthOptions {
+  std::string password_file;  // --password-file; empty: user names are not verified
+  std::string acl_file;       // --acl-file; empty: every publish and subscribe is allowed
+  // --allow-anonymous: may a client without a user name connect? Unset: only when there is no
+  // password file. false without a password file is rejected by Create (nobody could log in).
+  std::optional<bool> allow_anonymous;
+  RateLimiter::Options rate_limit;
+};
+
+enum class AuthResult { kAllowed, kBadCredentials, kNotAuthorized, kRateLimited };
+std::string_view AuthResultName(AuthResult result);
+
+class AuthService {
+ public:
+  // Loads the configured files; the error names the file and line.
+  static absl::StatusOr<std::unique_ptr<AuthService>> Create(AuthOptions options);
+
+  // Re-reads both files. On any error the current password file and ACL stay in force and the
+  // error is returned (for the SIGHUP handler to log). Verified-login cache starts empty.
+  absl::Status Reload();
+
+  // CONNECT: `who.has_username` false is an anonymous client (a password without a user name
+  // is ignored). Never logs the password; logs failures at info with user, client id, address.
+  AuthResult Authenticate(const ClientInfo& who, std::optional<std::string_view> password);
+  AuthResult Authenticate(const ClientInfo& who, std::optional<std::string_view> password,
+                          RateLimiter::Clock::time_point now);
+
+  bool AuthorizePublish(const ClientInfo& who, std::string_view topic) const;
+  bool AuthorizeSubscribe(const ClientInfo& who, std::string_view filter) const;
+
+  // For a shard that caches the ACL to avoid the mutex on every PUBLISH: re-fetch acl() only
+  // when generation() (one relaxed atomic load) differs from the cached one.
+  std::shared_ptr<const Acl> acl() const;
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
+ private:
+  struct Snapshot {
+    std::shared_ptr<const PasswordFile> passwords;  // null: no password file
+    std::shared_ptr<const Acl> acl;                 // never null
+  };
+
+  explicit AuthService(AuthOptions options) : options_(std::move(options)),
+                                              limiter_(options_.rate_limit) {}
+  absl::StatusOr<Snapshot> LoadFiles() const;
+  Snapshot Current() const;
+  bool AnonymousAllowed(const Snapshot& snapshot) const;
+
+  const AuthOptions options_;
+  RateLimiter limiter_;
+  mutable absl::Mutex mu_;
+  Snapshot snapshot_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> generation_{0};
+};
+
+}  // namespace meshmq::auth
