@@ -67,7 +67,7 @@ absl::Status WriteAtomically(const std::string& path, const std::vector<std::str
   for (const std::string& line : lines) absl::StrAppend(&content, line, "\n");
   std::string tmp = absl::StrCat(path, ".tmp.XXXXXX");
   const int fd = ::mkstemp(tmp.data());  // creates with mode 0600
-  if (fd < 0) return ErrnoError("cannot create temporary file", tmp);
+  if (fd < 0) return ErrnoError("cannot create a temporary file next to it", path);
   absl::Status status = WriteAll(fd, content, tmp);
   if (status.ok() && ::fchmod(fd, 0600) != 0) status = ErrnoError("chmod failed", tmp);
   if (status.ok() && ::fsync(fd) != 0) status = ErrnoError("fsync failed", tmp);
