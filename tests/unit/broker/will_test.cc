@@ -166,5 +166,27 @@ TEST(WillTest, InvalidWillTopicIsRefused) {
   EXPECT_GE(static_cast<int>(acks[0].reason_code), 0x80);
 }
 
+// A client gone with a delayed will comes back with Clean Start 1: its old session ends, so the
+// will goes now [MQTT-3.1.3-9]. `shard` is where it comes back (its session is on shard 0).
+void ExpectWillOnCleanReconnect(int shard) {
+  Broker broker(InlineOptions(2));
+  TestConn watcher(broker, 0, ProtocolVersion::kV311);
+  Connect(watcher, "watcher");
+  Subscribe(watcher, "will/#", 1);
+  {
+    TestConn c(broker, 0, ProtocolVersion::kV5);
+    Connect(c, DelayedWill(30, 60));
+    c.DropTransport();
+  }
+  EXPECT_TRUE(watcher.Of<codec::Publish>().empty());
+  TestConn again(broker, shard, ProtocolVersion::kV5);
+  auto ack = Connect(again, MakeConnect(ProtocolVersion::kV5, "c", /*clean_start=*/true));
+  ASSERT_TRUE(ack);
+  EXPECT_FALSE(ack->session_present);
+  EXPECT_THAT(Payloads(watcher.Of<codec::Publish>()), ElementsAre("gone"));
+}
+
+TEST(WillTest, CleanReconnectSameShardSendsPendingWill) { ExpectWillOnCleanReconnect(0); }
+
 }  // namespace
 }  // namespace meshmq::broker::testing
