@@ -299,5 +299,40 @@ TEST(SessionTest, OfflineSharedMemberQueuesWhenItIsTheOnlyMember) {
   EXPECT_THAT(Payloads(sub.Of<codec::Publish>()), ElementsAre("for-later"));
 }
 
+TEST(SessionTest, KickClosesClientWithAdministrativeAction) {
+  Fixture f;
+  TestConn c(f.broker, 0, ProtocolVersion::kV5);
+  Connect(c, "victim");
+  std::optional<bool> found;
+  f.broker.Kick("victim", [&](bool ok) { found = ok; });
+  Settle(f.broker);
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(*found);
+  EXPECT_TRUE(c.closed());
+  auto d = c.Of<codec::Disconnect>();
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].reason_code, ReasonCode::kAdministrativeAction);
+  std::optional<bool> again;
+  f.broker.Kick("victim", [&](bool ok) { again = ok; });
+  Settle(f.broker);
+  EXPECT_EQ(again, false);
+}
+
+TEST(SessionTest, BrokerPublishIsRoutedAndRetained) {
+  Fixture f;
+  TestConn sub(f.broker, 0, ProtocolVersion::kV311);
+  Connect(sub, "s");
+  Subscribe(sub, "internal/#", 1);
+  auto msg = std::make_shared<Message>();
+  msg->topic = "internal/x";
+  msg->payload = codec::SharedBytes(std::string("from broker"));
+  msg->qos = 1;
+  msg->retain = true;
+  f.broker.Publish(msg);
+  Settle(f.broker);
+  EXPECT_THAT(Payloads(sub.Of<codec::Publish>()), ElementsAre("from broker"));
+  EXPECT_EQ(f.broker.retained().size(), 1u);
+}
+
 }  // namespace
 }  // namespace meshmq::broker::testing
