@@ -21,10 +21,14 @@ bool ActionMatches(Acl::Actions actions, Action action) {
 
 bool WhoMatches(const Acl::Rule& rule, const ClientInfo& who) {
   switch (rule.who) {
-    case Acl::Who::kUser: return who.has_username && who.username == rule.name;
-    case Acl::Who::kClient: return who.client_id == rule.name;
-    case Acl::Who::kAddress: return rule.range->Contains(who.address);
-    case Acl::Who::kAny: return true;
+    case Acl::Who::kUser:
+      return who.has_username && who.username == rule.name;
+    case Acl::Who::kClient:
+      return who.client_id == rule.name;
+    case Acl::Who::kAddress:
+      return rule.range->Contains(who.address);
+    case Acl::Who::kAny:
+      return true;
   }
   return false;
 }
@@ -34,7 +38,8 @@ bool WhoMatches(const Acl::Rule& rule, const ClientInfo& who) {
 absl::Status CheckFilterTemplate(std::string_view filter) {
   for (size_t i = 0; i < filter.size(); ++i) {
     if (filter[i] != '%') continue;
-    if (i + 1 == filter.size() || std::string_view("uc%").find(filter[i + 1]) == std::string_view::npos) {
+    if (i + 1 == filter.size() ||
+        std::string_view("uc%").find(filter[i + 1]) == std::string_view::npos) {
       return absl::InvalidArgumentError("'%' must be followed by u, c or % in a topic filter");
     }
     ++i;
@@ -75,8 +80,8 @@ absl::Status ParseWho(std::string_view* rest, Acl::Rule* rule) {
   }
   const std::string_view name = NextToken(rest);
   if (kind != "user" && kind != "client" && kind != "address") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "expected user, client, address or any, got '", absl::CHexEscape(A(kind)), "'"));
+    return absl::InvalidArgumentError(absl::StrCat("expected user, client, address or any, got '",
+                                                   absl::CHexEscape(A(kind)), "'"));
   }
   if (name.empty()) return absl::InvalidArgumentError(absl::StrCat(A(kind), " needs a value"));
   if (kind == "address") {

@@ -31,10 +31,10 @@ class Acl {
     Effect effect = Effect::kDeny;
     Actions actions = Actions::kAll;
     Who who = Who::kAny;
-    std::string name;                    // user name or client id (kUser, kClient)
-    std::optional<AddressRange> range;   // kAddress
-    std::string filter;                  // may contain %u and %c
-    int line = 0;                        // for diagnostics
+    std::string name;                   // user name or client id (kUser, kClient)
+    std::optional<AddressRange> range;  // kAddress
+    std::string filter;                 // may contain %u and %c
+    int line = 0;                       // for diagnostics
   };
 
   // Parses `path`; errors name "path:line".

@@ -50,9 +50,8 @@ std::optional<AddressRange> AddressRange::Parse(std::string_view text) {
   AddressRange range;
   range.base_ = *ip;
   range.prefix_ = max_bits;
-  if (slash != std::string_view::npos &&
-      (!ParseInt(text.substr(slash + 1), &range.prefix_) || range.prefix_ < 0 ||
-       range.prefix_ > max_bits)) {
+  if (slash != std::string_view::npos && (!ParseInt(text.substr(slash + 1), &range.prefix_) ||
+                                          range.prefix_ < 0 || range.prefix_ > max_bits)) {
     return std::nullopt;
   }
   return range;

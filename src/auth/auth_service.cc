@@ -26,10 +26,14 @@ void LogRefusal(const ClientInfo& who, std::string_view why) {
 
 std::string_view AuthResultName(AuthResult result) {
   switch (result) {
-    case AuthResult::kAllowed: return "allowed";
-    case AuthResult::kBadCredentials: return "bad credentials";
-    case AuthResult::kNotAuthorized: return "not authorized";
-    case AuthResult::kRateLimited: return "rate limited";
+    case AuthResult::kAllowed:
+      return "allowed";
+    case AuthResult::kBadCredentials:
+      return "bad credentials";
+    case AuthResult::kNotAuthorized:
+      return "not authorized";
+    case AuthResult::kRateLimited:
+      return "rate limited";
   }
   return "unknown";
 }
@@ -67,7 +71,8 @@ absl::StatusOr<AuthService::Snapshot> AuthService::LoadFiles() const {
 absl::Status AuthService::Reload() {
   absl::StatusOr<Snapshot> next = LoadFiles();  // outside the lock: PBKDF2-free but file I/O
   if (!next.ok()) {
-    spdlog::warn("auth: reload failed, keeping the previous files: {}", std::string(next.status().message()));
+    spdlog::warn("auth: reload failed, keeping the previous files: {}",
+                 std::string(next.status().message()));
     return next.status();
   }
   spdlog::info("auth: reloaded: {} user(s), {} ACL rule(s)",

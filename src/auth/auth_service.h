@@ -65,8 +65,8 @@ class AuthService {
     std::shared_ptr<const Acl> acl;                 // never null
   };
 
-  explicit AuthService(AuthOptions options) : options_(std::move(options)),
-                                              limiter_(options_.rate_limit) {}
+  explicit AuthService(AuthOptions options)
+      : options_(std::move(options)), limiter_(options_.rate_limit) {}
   absl::StatusOr<Snapshot> LoadFiles() const;
   Snapshot Current() const;
   bool AnonymousAllowed(const Snapshot& snapshot) const;

@@ -28,10 +28,11 @@ constexpr size_t kHashBytes = 64;  // SHA-512 output: more would only cost more 
 std::string Derive(std::string_view password, const std::string& salt, int iterations,
                    size_t length) {
   std::string out(length, '\0');
-  const int ok = PKCS5_PBKDF2_HMAC(
-      password.data(), static_cast<int>(password.size()),
-      reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
-      iterations, EVP_sha512(), static_cast<int>(length), reinterpret_cast<unsigned char*>(out.data()));
+  const int ok =
+      PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                        reinterpret_cast<const unsigned char*>(salt.data()),
+                        static_cast<int>(salt.size()), iterations, EVP_sha512(),
+                        static_cast<int>(length), reinterpret_cast<unsigned char*>(out.data()));
   if (ok != 1) out.clear();  // only on allocation failure; never equals a stored hash
   return out;
 }

@@ -210,6 +210,7 @@ TEST(AclTest, ParseErrorsNameFileAndLine) {
       {"allow publish address 10.0.0.0/40 a", "acl:1: invalid IP address or CIDR"},
       {"allow publish any", "acl:1: missing topic filter"},
       {"allow publish any a/#/b", "acl:1: invalid topic filter"},
+      {"allow all any # everything", "acl:1: invalid topic filter"},  // no trailing comments
       {"allow publish any a/%x", "acl:1: '%' must be followed by u, c or %"},
       {"default allow\ndefault deny", "acl:2: duplicate default"},
       {"default maybe", "acl:1: expected allow, deny or default"},

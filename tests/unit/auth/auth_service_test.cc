@@ -18,7 +18,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr int kFast = 1000;
-const RateLimiter::Clock::time_point kNow = RateLimiter::Clock::time_point() + std::chrono::hours(1);
+const RateLimiter::Clock::time_point kNow =
+    RateLimiter::Clock::time_point() + std::chrono::hours(1);
 
 ClientInfo User(std::string_view name, std::string_view address = "127.0.0.1") {
   return ClientInfo{name, true, "client-1", address};
@@ -76,8 +77,7 @@ TEST_F(AuthServiceTest, PasswordFileChecksCredentials) {
   auto service = Make(Options(Passwords()));
   EXPECT_EQ(service->Authenticate(User("alice"), "wonderland", kNow), AuthResult::kAllowed);
   EXPECT_EQ(service->Authenticate(User("alice"), "nope", kNow), AuthResult::kBadCredentials);
-  EXPECT_EQ(service->Authenticate(User("alice"), std::nullopt, kNow),
-            AuthResult::kBadCredentials);
+  EXPECT_EQ(service->Authenticate(User("alice"), std::nullopt, kNow), AuthResult::kBadCredentials);
   EXPECT_EQ(service->Authenticate(User("bob"), "wonderland", kNow), AuthResult::kBadCredentials);
 }
 

@@ -1,11 +1,10 @@
 #include "auth/passwd_command.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <vector>
@@ -16,8 +15,8 @@ namespace meshmq::auth {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::ReadAll;
+using ::testing::StartsWith;
 using testing::TempDir;
 
 constexpr int kFast = 1000;
@@ -117,13 +116,13 @@ TEST(PasswdCommandTest, ReplaceIsAtomicRename) {
 TEST(PasswdCommandTest, Errors) {
   TempDir dir;
   const std::string path = dir.File("passwd");
-  EXPECT_EQ(RunWithStdin({"passwd", path.c_str()}, "x\n"), 2);                  // usage
-  EXPECT_EQ(RunWithStdin({"passwd", "-x", path.c_str(), "a"}, "x\n"), 2);       // usage
-  EXPECT_EQ(RunWithStdin({"passwd", path.c_str(), "alice"}, ""), 1);            // no password
-  EXPECT_EQ(RunWithStdin({"passwd", path.c_str(), "alice"}, "\n"), 1);          // empty
-  EXPECT_EQ(RunWithStdin({"passwd", path.c_str(), "a:b"}, "pw\n"), 1);          // bad name
+  EXPECT_EQ(RunWithStdin({"passwd", path.c_str()}, "x\n"), 2);             // usage
+  EXPECT_EQ(RunWithStdin({"passwd", "-x", path.c_str(), "a"}, "x\n"), 2);  // usage
+  EXPECT_EQ(RunWithStdin({"passwd", path.c_str(), "alice"}, ""), 1);       // no password
+  EXPECT_EQ(RunWithStdin({"passwd", path.c_str(), "alice"}, "\n"), 1);     // empty
+  EXPECT_EQ(RunWithStdin({"passwd", path.c_str(), "a:b"}, "pw\n"), 1);     // bad name
   EXPECT_FALSE(std::filesystem::exists(path));
-  EXPECT_EQ(RunWithStdin({"passwd", "-D", path.c_str(), "alice"}, ""), 1);      // no file
+  EXPECT_EQ(RunWithStdin({"passwd", "-D", path.c_str(), "alice"}, ""), 1);  // no file
   EXPECT_EQ(RunWithStdin({"passwd", dir.File("no/such/dir").c_str(), "a"}, "pw\n"), 1);
   EXPECT_THAT(std::string(DeleteUser(path, "alice").message()), HasSubstr("no such file"));
 }
