@@ -23,10 +23,19 @@ bool PrefixEqual(const uint8_t* a, const uint8_t* b, int bits) {
 
 }  // namespace
 
-std::optional<AddressRange::Ip> AddressRange::ParseIp(std::string_view text) {
-  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
-    text = text.substr(1, text.size() - 2);
+std::string_view PeerIp(std::string_view address) {
+  if (address.starts_with('[')) {
+    const size_t close = address.find(']');
+    return close == std::string_view::npos ? address : address.substr(1, close - 1);
   }
+  const size_t colon = address.find(':');
+  if (colon != std::string_view::npos && address.find(':', colon + 1) == std::string_view::npos) {
+    return address.substr(0, colon);  // exactly one ':': "IPv4:port"
+  }
+  return address;
+}
+
+std::optional<AddressRange::Ip> AddressRange::ParseIp(std::string_view text) {
   const std::string s(text);  // inet_pton needs a terminated string
   Ip ip;
   if (inet_pton(AF_INET, s.c_str(), ip.bytes.data()) == 1) {
@@ -58,7 +67,7 @@ std::optional<AddressRange> AddressRange::Parse(std::string_view text) {
 }
 
 bool AddressRange::Contains(std::string_view address) const {
-  const std::optional<Ip> ip = ParseIp(address);
+  const std::optional<Ip> ip = ParseIp(PeerIp(address));
   if (!ip || ip->v4 != base_.v4) return false;
   return PrefixEqual(ip->bytes.data(), base_.bytes.data(), prefix_);
 }

@@ -10,6 +10,12 @@
 
 namespace meshmq::auth {
 
+// The IP part of a peer address: "1.2.3.4:5678" -> "1.2.3.4", "[::1]:5678" -> "::1", plain IPs
+// unchanged. The broker should pass the IP alone; this keeps a "host:port" string from giving
+// every connection its own rate-limit entry. (An unbracketed "v6:port" cannot be told apart
+// from a v6 address and is returned whole.)
+std::string_view PeerIp(std::string_view address);
+
 class AddressRange {
  public:
   // "ip" or "ip/prefix"; nullopt when either part is malformed or the prefix is too long.

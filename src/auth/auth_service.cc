@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/escaping.h"
+#include "auth/address_range.h"
 #include "auth/text.h"
 
 namespace meshmq::auth {
@@ -113,15 +114,16 @@ AuthResult AuthService::Authenticate(const ClientInfo& who,
   }
   if (snapshot.passwords == nullptr) return AuthResult::kAllowed;  // names are not verified
   // Checked before hashing: a blocked address costs no PBKDF2 at all.
-  if (!limiter_.AllowAttempt(who.address, now)) {
+  const std::string_view ip = PeerIp(who.address);  // one entry per host, not per port
+  if (!limiter_.AllowAttempt(ip, now)) {
     spdlog::debug("auth: login attempt from blocked address {}", ForLog(who.address));
     return AuthResult::kRateLimited;
   }
   if (password.has_value() && snapshot.passwords->Check(who.username, *password)) {
-    limiter_.RecordSuccess(who.address);
+    limiter_.RecordSuccess(ip);
     return AuthResult::kAllowed;
   }
-  limiter_.RecordFailure(who.address, now);
+  limiter_.RecordFailure(ip, now);
   LogRefusal(who, password.has_value() ? "bad user name or password" : "no password");
   return AuthResult::kBadCredentials;
 }

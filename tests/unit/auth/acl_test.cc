@@ -98,6 +98,16 @@ TEST(AddressRangeTest, PrefixBoundaries) {
   EXPECT_TRUE(AddressRange::Parse("::/128").has_value());
 }
 
+TEST(AddressRangeTest, PeerIpDropsThePort) {
+  EXPECT_EQ(PeerIp("10.1.2.3:5555"), "10.1.2.3");
+  EXPECT_EQ(PeerIp("10.1.2.3"), "10.1.2.3");
+  EXPECT_EQ(PeerIp("[::1]:5555"), "::1");
+  EXPECT_EQ(PeerIp("[fd00::1]"), "fd00::1");
+  EXPECT_EQ(PeerIp("fd00::1"), "fd00::1");
+  EXPECT_TRUE(AddressRange::Parse("10.0.0.0/8")->Contains("10.1.2.3:5555"));
+  EXPECT_TRUE(AddressRange::Parse("::1")->Contains("[::1]:5555"));
+}
+
 TEST(AclTest, AnyRuleAndActions) {
   const Acl acl = MustParse(
       "allow subscribe any news/#\n"

@@ -112,6 +112,18 @@ TEST_F(AuthServiceTest, RateLimitsFailuresPerAddress) {
             AuthResult::kAllowed);
 }
 
+// A "host:port" address still counts per host, so new connections cannot dodge the limit.
+TEST_F(AuthServiceTest, RateLimitIgnoresThePort) {
+  auto service = Make(Options(Passwords()));
+  for (int port = 1000; port < 1005; ++port) {
+    const std::string address = "10.0.0.9:" + std::to_string(port);
+    EXPECT_EQ(service->Authenticate(User("alice", address), "guess", kNow),
+              AuthResult::kBadCredentials);
+  }
+  EXPECT_EQ(service->Authenticate(User("alice", "10.0.0.9:2000"), "wonderland", kNow),
+            AuthResult::kRateLimited);
+}
+
 TEST_F(AuthServiceTest, AclApplies) {
   const std::string acl = dir_.Write("acl", "allow all user alice users/alice/#\ndefault deny\n");
   auto service = Make(Options(Passwords(), acl));
