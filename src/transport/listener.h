@@ -1,0 +1,71 @@
+// Accepts MQTT connections of one kind (TCP, TLS, WebSocket, WebSocket over TLS) on one address
+// and hands each to a shard round-robin; the connection then stays on that shard for life.
+//
+// Listen/Start/Stop/ReloadCertificates are called from the control thread; accepting runs on
+// shard 0's io_context.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "broker/broker.h"
+#include "transport/tls_context.h"
+#include "transport/ws_transport.h"
+
+namespace meshmq::transport {
+
+enum class ListenerKind { kTcp, kTls, kWs, kWss };
+
+const char* ListenerKindName(ListenerKind kind);  // "tcp", "tls", "ws", "wss"
+
+struct ListenerConfig {
+  ListenerKind kind = ListenerKind::kTcp;
+  std::string host = "0.0.0.0";
+  uint16_t port = 1883;  // 0 picks a free port
+  TlsSettings tls;       // kTls and kWss
+  WsSettings ws;         // kWs and kWss
+  // Limit on the TLS and WebSocket handshakes; 0 means the broker's connect timeout.
+  std::chrono::milliseconds handshake_timeout{0};
+};
+
+class Listener {
+ public:
+  Listener(broker::Broker& broker, ListenerConfig config);
+  ~Listener();
+
+  // Loads the TLS files (kTls, kWss), binds and listens; errors name the listener and address.
+  absl::Status Listen();
+  // Starts accepting; call after the broker threads run.
+  void Start();
+  void Stop();
+  // Re-reads the certificate, key and CA files: new handshakes use them, established connections
+  // keep theirs. On error the old files stay in use. Does nothing for kTcp and kWs.
+  absl::Status ReloadCertificates();
+
+  uint16_t port() const { return port_; }
+  ListenerKind kind() const { return config_.kind; }
+  // "tls 127.0.0.1:8883" (the bound port once listening).
+  std::string Describe() const;
+
+ private:
+  bool secure() const;
+  void DoAccept();
+  void StartConnection(broker::Shard& shard, boost::asio::ip::tcp::socket socket);
+
+  broker::Broker& broker_;
+  const ListenerConfig config_;
+  uint16_t port_;
+  std::chrono::milliseconds handshake_timeout_;
+  TlsContext tls_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;
+  int next_shard_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace meshmq::transport
