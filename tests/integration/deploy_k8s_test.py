@@ -270,7 +270,7 @@ class PodsTest(unittest.TestCase):
             config[key] = self.rewrite_listen(config[key], ip)
         with open(config_path, "w") as f:
             json.dump(config, f)
-        args += ["--dns-server", self.dns.server, "--dns-refresh-ms", "500"]
+        args += ["--dns-server", self.dns.server]
         process_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOSTNAME": name}
         process_env.update(env)
         node = oh.Node(self.procs, name, ip, self.local_port(1883), self.local_port(8082),
