@@ -124,6 +124,7 @@ class ShutdownTest(unittest.TestCase):
         status, _ = node3.get("/readyz")
         self.assertIn(status, (503, None))
 
+        sub3.wait_disconnected()  # the paho client on node3 is disconnected too
         packet = raw.next_packet(5)
         self.assertGreaterEqual(len(packet), 3, "no DISCONNECT, got %r" % packet)
         self.assertEqual(packet[0], 0xE0, "expected DISCONNECT, got %r" % packet)
