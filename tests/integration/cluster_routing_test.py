@@ -1,0 +1,213 @@
+"""Cross-node routing in a 3-node cluster of real meshmq processes (127.0.0.1, distinct ports).
+
+Each test starts its own cluster, so retained messages and sessions never leak between tests.
+"""
+
+import time
+
+import cluster_harness as ch
+import harness
+import mqtt_packets as mp
+from cluster_harness import ClusterTestCase
+
+PROBE = b"__probe__"
+
+
+def payloads(client, n, timeout=ch.TIMEOUT):
+    return [m.payload for m in client.messages.wait_for(n, timeout) if m.payload != PROBE]
+
+
+class ClusterRoutingTest(ClusterTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.cluster = self.make_cluster(n=3)
+        self.n1, self.n2, self.n3 = self.cluster.nodes
+
+    def test_qos012_exactly_once_per_subscriber_from_every_node(self):
+        topic = "route/qos"
+        subs = [self.client(n) for n in self.cluster.nodes]
+        for s in subs:
+            s.subscribe(topic, 2)
+        pubs = [self.client(n) for n in self.cluster.nodes]
+        took = max(self.wait_route(p, topic, subs) for p in pubs)
+        print("\n  route visible from every node after %.0f ms" % (took * 1000))
+        expected = []
+        for qos in (0, 1, 2):
+            for i, p in enumerate(pubs):
+                payload = ("q%d-from-node%d" % (qos, i + 1)).encode()
+                p.publish(topic, payload, qos)
+                expected.append((payload, qos))
+        for s in subs:
+            got = [(m.payload, m.qos) for m in s.messages.wait_for(len(expected))]
+            got += [(m.payload, m.qos) for m in s.messages.settle(0.3)[len(got):]]
+            self.assertEqual(sorted(got), sorted(expected))
+
+    def test_wildcards_across_nodes(self):
+        plus = self.client(self.n2)
+        plus.subscribe("wild/+/temp", 1)
+        hash_ = self.client(self.n3)
+        hash_.subscribe("wild/#", 1)
+        pub = self.client(self.n1)
+        self.wait_route(pub, "wild/probe/temp", [plus, hash_])
+        for t in ("wild/a/temp", "wild/a/b/temp", "wild", "wild/x", "other/a/temp"):
+            pub.publish(t, t.encode(), 1)
+        pub.publish("wild/end/temp", b"end", 1)
+        got_plus = [m.topic for m in plus.messages.wait_for(2)]
+        got_hash = [m.topic for m in hash_.messages.wait_for(5)]
+        time.sleep(0.3)
+        self.assertEqual([m.topic for m in plus.messages.items], ["wild/a/temp", "wild/end/temp"])
+        self.assertEqual(got_plus, ["wild/a/temp", "wild/end/temp"])
+        self.assertEqual(got_hash, ["wild/a/temp", "wild/a/b/temp", "wild", "wild/x",
+                                    "wild/end/temp"])
+        self.assertEqual(len(hash_.messages.items), 5)
+
+    def test_one_forward_per_interested_node(self):
+        topic = "fanout/t"
+        subs = [self.client(self.n2) for _ in range(5)]
+        for s in subs:
+            s.subscribe(topic, 1)
+        pub = self.client(self.n1)
+        self.wait_route(pub, topic, subs)
+        before2, before3 = self.n1.forwarded_to("node2"), self.n1.forwarded_to("node3")
+        for i in range(10):
+            pub.publish(topic, b"m%d" % i, 1)
+        for s in subs:
+            self.assertEqual(payloads(s, 10), [b"m%d" % i for i in range(10)])
+        # 5 subscribers on node2 -> one copy per message to node2, none to node3.
+        self.assertEqual(self.n1.forwarded_to("node2") - before2, 10)
+        self.assertEqual(self.n1.forwarded_to("node3") - before3, 0)
+
+    def test_order_of_500_qos1_messages_kept_across_nodes(self):
+        topic = "order/t"
+        sub = self.client(self.n2)
+        sub.subscribe(topic, 1)
+        pub = self.client(self.n1)
+        self.wait_route(pub, topic, [sub])
+        start = time.monotonic()
+        infos = [pub.publish(topic, b"%d" % i, 1, wait=False) for i in range(500)]
+        got = payloads(sub, 500, timeout=30)
+        print("\n  500 QoS 1 messages node1 -> node2 in %.0f ms"
+              % ((time.monotonic() - start) * 1000))
+        for info in infos:
+            info.wait_for_publish(5)
+        self.assertEqual(got, [b"%d" % i for i in range(500)])
+
+    def test_unsubscribe_removes_route_and_stops_delivery(self):
+        topic = "unsub/t"
+        base1, base3 = self.n1.peer_routes("node2"), self.n3.peer_routes("node2")
+        sub = self.client(self.n2)
+        sub.subscribe(topic, 1)
+        ch.wait_until(lambda: self.n1.peer_routes("node2") == base1 + 1
+                      and self.n3.peer_routes("node2") == base3 + 1, what="route added")
+        pub = self.client(self.n1)
+        pub.publish(topic, b"before", 1)
+        self.assertEqual(payloads(sub, 1), [b"before"])
+        sub.unsubscribe(topic)
+        _, took = ch.wait_until(lambda: self.n1.peer_routes("node2") == base1
+                                and self.n3.peer_routes("node2") == base3, what="route removed")
+        print("\n  route removal visible on both peers after %.0f ms" % (took * 1000))
+        before = self.n1.forwarded_to("node2")
+        pub.publish(topic, b"after", 1)
+        self.assertEqual(payloads(sub, 2, timeout=0.5), [b"before"])
+        self.assertEqual(self.n1.forwarded_to("node2"), before, "forwarded without a route")
+
+    def expect_retained(self, node, topic, payload):
+        """A new subscriber on `node` gets exactly `payload` retained (None: nothing)."""
+        def check():
+            c = self.client(node)
+            c.subscribe(topic, 1)
+            msgs = c.messages.wait_for(1, 0.3)
+            c.disconnect()
+            got = [m.payload for m in msgs if m.retain]
+            return got == ([payload] if payload is not None else [])
+        ch.wait_until(check, what="retained %r on %s" % (payload, node.node_id))
+
+    def test_retained_set_replaced_deleted_cluster_wide(self):
+        topic = "ret/t"
+        pub = self.client(self.n1)
+        pub.publish(topic, b"v1", 1, retain=True)
+        for n in self.cluster.nodes:
+            self.expect_retained(n, topic, b"v1")
+        self.client(self.n2).publish(topic, b"v2", 1, retain=True)
+        for n in self.cluster.nodes:
+            self.expect_retained(n, topic, b"v2")
+        self.client(self.n3).publish(topic, b"", 1, retain=True)
+        for n in self.cluster.nodes:
+            self.expect_retained(n, topic, None)
+
+    def test_will_delivered_to_other_nodes(self):
+        subs = [self.client(self.n2), self.client(self.n3)]
+        for s in subs:
+            s.subscribe("will/t", 1)
+        probe = self.client(self.n1)
+        self.wait_route(probe, "will/t", subs)
+        dying = self.client(self.n1, will={"topic": "will/t", "payload": b"gone", "qos": 1})
+        dying.close_abruptly()
+        for s in subs:
+            self.assertEqual(payloads(s, 1), [b"gone"])
+
+    def test_takeover_across_nodes(self):
+        # The first connection is a raw client: paho 1.6 ignores the reason code of a DISCONNECT
+        # whose remaining length is 1 (reason code without properties, as meshmq encodes it) and
+        # reports rc 7 "connection lost", so on_disconnect cannot show 0x8E.
+        cid = self.cid("twin")
+        first = harness.RawClient(self.n1.mqtt_port)  # all nodes are on 127.0.0.1 here
+        self.addCleanup(first.close)
+        first.connect(cid)
+        start = time.monotonic()
+        second = self.client(self.n2, cid)
+        packets = first.expect_closed()
+        print("\n  takeover node1 -> node2: old connection closed after %.0f ms"
+              % ((time.monotonic() - start) * 1000))
+        self.assertEqual([(p.type, p.reason) for p in packets], [(mp.DISCONNECT, 0x8E)])
+        second.subscribe("takeover/alive", 0)
+        second.publish("takeover/alive", b"ok", 0)
+        self.assertEqual(payloads(second, 1), [b"ok"])
+        # And back again, with paho on both ends: the node2 connection is closed in turn.
+        third = self.client(self.n3, cid)
+        second.wait_disconnected()
+        self.assertTrue(third.paho.is_connected())
+
+    def test_persistent_session_moves_with_subscriptions_and_queue(self):
+        cid = self.cid("persist")
+        topic = "persist/t"
+        c = self.client(self.n1, cid, clean=False, session_expiry=300)
+        c.subscribe(topic, 1)
+        pub = self.client(self.n3)
+        self.wait_route(pub, topic, [c])
+        c.disconnect()
+        time.sleep(0.1)
+        for i in range(5):
+            pub.publish(topic, b"q%d" % i, 1)
+        moved = self.client(self.n2, cid, clean=False, session_expiry=300)
+        self.assertTrue(moved.session_present)
+        self.assertEqual(payloads(moved, 5), [b"q%d" % i for i in range(5)])
+        pub.publish(topic, b"after", 1)
+        self.assertEqual(payloads(moved, 6)[5:], [b"after"])
+
+    def test_shared_group_spanning_nodes_delivers_each_message_once(self):
+        topic = "shared/t"
+        members = [self.client(n) for n in self.cluster.nodes]
+        for m in members:
+            m.subscribe("$share/g/" + topic, 1)
+        pub = self.client(self.n1)
+        # Every member's node must know the group before counting.
+        ch.wait_until(lambda: all(n.peer_routes(o.node_id) >= 1 for n in self.cluster.nodes
+                                  for o in self.cluster.nodes if o is not n),
+                      what="shared routes everywhere")
+        for i in range(100):
+            pub.publish(topic, b"%d" % i, 1, wait=False)
+        deadline = time.monotonic() + 10
+        while sum(len(m.messages.items) for m in members) < 100 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        got = [msg.payload for m in members for msg in m.messages.items]
+        counts = [len(m.messages.items) for m in members]
+        print("\n  shared group: per node %s" % counts)
+        self.assertEqual(len(got), 100, counts)
+        self.assertEqual(sorted(got), sorted(b"%d" % i for i in range(100)))
+
+
+if __name__ == "__main__":
+    ch.main()
