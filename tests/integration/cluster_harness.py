@@ -187,6 +187,8 @@ class Node:
 
     def start(self):
         self.starts += 1
+        if self.log:
+            self.log.close()
         self.log = open(self.log_path, "ab")
         self.log.write(("==== start %d: %s\n" % (self.starts, " ".join(self.command())))
                        .encode())
@@ -228,6 +230,10 @@ class Node:
     def restart(self):
         self.stop()
         return self.start()
+
+    def node_log(self):
+        """What the node itself logged (without the harness's "==== start" lines)."""
+        return "\n".join(l for l in self.read_log().splitlines() if not l.startswith("===="))
 
     def read_log(self):
         try:
