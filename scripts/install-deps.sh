@@ -12,7 +12,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # tests: real clients, servers and tools
   mosquitto mosquitto-clients python3 python3-paho-mqtt python3-yaml dnsmasq-base prometheus
-  iproute2 procps openssl curl docker-compose
+  iproute2 procps openssl curl docker-compose gnuplot-nox
 )
 
 missing=()

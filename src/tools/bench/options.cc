@@ -27,6 +27,7 @@ constexpr char kUsage[] =
     "                         QoS 1/2 ack window limit publishers (the broker may queue or drop)\n"
     "  --duration S | --count N   publish phase length or messages per publisher\n"
     "  --drain S              wait for stragglers after publishing stops (default 2)\n"
+    "  --settle S             pause after all SUBACKs before publishing (cluster route spread)\n"
     "  --expect-no-loss       exit 1 when any message is lost or duplicated\n"
     "  --kill-subscriber-after MS   abruptly close subscriber 0 (tests loss detection)\n"
     " conn:\n"
@@ -98,6 +99,7 @@ const std::map<std::string_view, Setter>& ValueFlags() {
       {"--duration", Num(&Options::duration_s)},
       {"--count", Num(&Options::count)},
       {"--drain", Num(&Options::drain_s)},
+      {"--settle", Num(&Options::settle_s)},
       {"--connect-window", Num(&Options::connect_window)},
       {"--kill-subscriber-after", Num(&Options::kill_subscriber_after_ms)},
       {"--on-ready", [](Options& o, const std::string& v) { o.on_ready = v; return true; }},
@@ -148,12 +150,12 @@ std::optional<Options> ParseOptions(int argc, char** argv, std::string& error) {
     else if (arg == "--open-loop") o.open_loop = true;
     else if (auto it = ValueFlags().find(arg); it != ValueFlags().end()) {
       if (i + 1 >= argc || !it->second(o, argv[i + 1])) {
-        error = "bad or missing value for " + arg;
+        error = std::string("bad or missing value for ").append(arg);
         return std::nullopt;
       }
       ++i;
     } else {
-      error = "unknown argument " + arg;
+      error = std::string("unknown argument ").append(arg);
       return std::nullopt;
     }
   }

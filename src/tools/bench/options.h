@@ -35,6 +35,7 @@ struct Options {
   bool open_loop = false;           // publish without waiting for deliveries (see --open-loop)
   double duration_s = 10;           // publish phase (pubsub) or hold time (conn)
   uint64_t count = 0;               // messages per publisher; 0 = use duration
+  double settle_s = 0;              // pause between the last SUBACK and the first PUBLISH
   double drain_s = 2;               // wait for stragglers after publishers stop
   int mqtt_version = 4;             // 4 = 3.1.1, 5 = 5.0
   int connect_window = 200;         // concurrent connection attempts

@@ -8,6 +8,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "tools/bench/accounting.h"
 #include "tools/bench/report.h"
 
@@ -23,7 +24,7 @@ void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)
 
 Runner::Runner(const Options& options) : options_(options) {
   // Unique per run, so a retained message or a lingering session of an earlier run never matches.
-  topic_base_ = "bench/" + std::to_string(getpid()) + "-" + std::to_string(NowNs() % 1000000) + "/";
+  topic_base_ = absl::StrCat("bench/", getpid(), "-", NowNs() % 1000000, "/");
   for (int i = 0; i < options.threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(counters_));
     workers_.back()->Start();

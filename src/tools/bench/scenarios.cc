@@ -7,6 +7,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "tools/bench/accounting.h"
 #include "tools/bench/report.h"
 #include "tools/bench/runner.h"
@@ -19,24 +20,24 @@ void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)
 
 // Topic of publisher `p` and filter of subscriber `s` for the layout.
 std::string PublishTopic(const Options& o, const std::string& base, int p) {
-  return base + (o.layout == Layout::kPairs ? "t" + std::to_string(p) : std::string("t0"));
+  return absl::StrCat(base, "t", o.layout == Layout::kPairs ? p : 0);
 }
 std::string SubscribeFilter(const Options& o, const std::string& base, int s) {
-  if (o.layout == Layout::kShared) return "$share/g/" + base + "t0";
+  if (o.layout == Layout::kShared) return absl::StrCat("$share/g/", base, "t0");
   return PublishTopic(o, base, s);
 }
 
 }  // namespace
 
 void Runner::CreatePubSubClients(const Endpoints& pub_eps, const Endpoints& sub_eps) {
-  const std::string id_base = "b" + std::to_string(getpid()) + "-";
+  const std::string id_base = absl::StrCat("b", getpid(), "-");
   flows_ = std::vector<PublisherFlow>(static_cast<size_t>(options_.publishers));
   std::vector<PublisherFlow>* flows = options_.open_loop ? nullptr : &flows_;
   const uint64_t receivers = ReceiversPerMessage(options_);
   for (int s = 0; s < options_.subscribers; ++s) {
     ClientSpec spec{.index = static_cast<uint32_t>(s),
                     .endpoint = sub_eps[s % sub_eps.size()],
-                    .client_id = id_base + "s" + std::to_string(s),
+                    .client_id = absl::StrCat(id_base, "s", s),
                     .subscribe_filter = SubscribeFilter(options_, topic_base_, s),
                     .publish_topic = {},
                     .flows = flows,
@@ -46,7 +47,7 @@ void Runner::CreatePubSubClients(const Endpoints& pub_eps, const Endpoints& sub_
   for (int p = 0; p < options_.publishers; ++p) {
     ClientSpec spec{.index = static_cast<uint32_t>(p),
                     .endpoint = pub_eps[p % pub_eps.size()],
-                    .client_id = id_base + "p" + std::to_string(p),
+                    .client_id = absl::StrCat(id_base, "p", p),
                     .subscribe_filter = {},
                     .publish_topic = PublishTopic(options_, topic_base_, p),
                     .flows = flows,
@@ -61,6 +62,7 @@ int Runner::RunPubSub() {
   if (!Resolve(options_.pub_targets, pub_eps) || !Resolve(options_.sub_targets, sub_eps)) return 2;
   CreatePubSubClients(pub_eps, sub_eps);
   if (!ConnectAll(subs_, "subscribers") || !ConnectAll(pubs_, "publishers")) return 2;
+  if (options_.settle_s > 0) SleepMs(static_cast<int>(options_.settle_s * 1000));
   if (options_.kill_subscriber_after_ms >= 0) {
     BenchClient* victim = subs_[0].get();
     int ms = options_.kill_subscriber_after_ms;
@@ -105,16 +107,16 @@ int Runner::RunPubSub() {
 int Runner::RunConn() {
   Endpoints eps;
   if (!Resolve(options_.sub_targets, eps)) return 2;
-  const std::string id_base = "b" + std::to_string(getpid()) + "-c";
+  const std::string id_base = absl::StrCat("b", getpid(), "-c");
   for (int i = 0; i < options_.connections; ++i) {
     ClientSpec spec{.index = static_cast<uint32_t>(i),
                     .endpoint = eps[i % eps.size()],
-                    .client_id = id_base + std::to_string(i),
+                    .client_id = absl::StrCat(id_base, i),
                     .subscribe_filter = {},
                     .publish_topic = {},
                     .flows = nullptr,
                     .receivers = 1};
-    if (options_.conn_subscribe) spec.subscribe_filter = topic_base_ + "c" + std::to_string(i);
+    if (options_.conn_subscribe) spec.subscribe_filter = absl::StrCat(topic_base_, "c", i);
     conns_.push_back(std::make_unique<BenchClient>(NextWorker(), options_, std::move(spec)));
   }
   const int64_t t0 = NowNs();
