@@ -130,8 +130,10 @@ class ClusterPartitionTest(ClusterTestCase):
         # Both sides serve their own clients.
         p3 = self.client(n3)
         p3.publish("part/local3", b"island", 1)
-        self.assertEqual([m.payload for m in s3.messages.wait_for(1) if m.topic == "part/local3"],
-                         [b"island"])
+        got, _ = ch.wait_until(lambda: [m.payload for m in s3.messages.items
+                                        if m.topic == "part/local3"],
+                               what="local delivery on node3 during the split")
+        self.assertEqual(got, [b"island"])
         # State changes on both sides during the split.
         gone1.unsubscribe("part/gone1")      # a route that must not come back as a ghost
         new3 = self.client(n3)

@@ -98,15 +98,18 @@ class ClusterRoutingTest(ClusterTestCase):
         base1, base3 = self.n1.peer_routes("node2"), self.n3.peer_routes("node2")
         sub = self.client(self.n2)
         sub.subscribe(topic, 1)
-        ch.wait_until(lambda: self.n1.peer_routes("node2") == base1 + 1
-                      and self.n3.peer_routes("node2") == base3 + 1, what="route added")
+        _, took = ch.wait_until(lambda: self.n1.peer_routes("node2") == base1 + 1
+                                and self.n3.peer_routes("node2") == base3 + 1, interval=0.002,
+                                what="route added")
+        print("\n  new route visible on both peers %.0f ms after SUBACK" % (took * 1000))
         pub = self.client(self.n1)
         pub.publish(topic, b"before", 1)
         self.assertEqual(payloads(sub, 1), [b"before"])
         sub.unsubscribe(topic)
         _, took = ch.wait_until(lambda: self.n1.peer_routes("node2") == base1
-                                and self.n3.peer_routes("node2") == base3, what="route removed")
-        print("\n  route removal visible on both peers after %.0f ms" % (took * 1000))
+                                and self.n3.peer_routes("node2") == base3, interval=0.002,
+                                what="route removed")
+        print("  route removal visible on both peers after %.0f ms" % (took * 1000))
         before = self.n1.forwarded_to("node2")
         pub.publish(topic, b"after", 1)
         self.assertEqual(payloads(sub, 2, timeout=0.5), [b"before"])
@@ -180,9 +183,15 @@ class ClusterRoutingTest(ClusterTestCase):
         time.sleep(0.1)
         for i in range(5):
             pub.publish(topic, b"q%d" % i, 1)
+        # Wait until node1 holds the 5 messages in the offline session before moving it: a
+        # PUBACK from node3 only means "queued for node1", and messages still on their way to
+        # node1 when the session moves are lost (known cluster bug, see docs/cluster-testing.md).
+        ch.wait_until(lambda: self.n1.json("/api/v1/clients/" + cid).get("queue_depth") == 5,
+                      what="5 messages queued in the offline session on node1")
         moved = self.client(self.n2, cid, clean=False, session_expiry=300)
         self.assertTrue(moved.session_present)
         self.assertEqual(payloads(moved, 5), [b"q%d" % i for i in range(5)])
+        self.wait_route(pub, topic, [moved])  # the route moved from node1 to node2
         pub.publish(topic, b"after", 1)
         self.assertEqual(payloads(moved, 6)[5:], [b"after"])
 

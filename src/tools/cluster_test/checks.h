@@ -15,6 +15,10 @@ struct CheckContext {
   std::string pub;     // node the publishers use
   std::string third;   // a third node (retained visibility, shared members, sessions)
   int timeout_ms = 5000;
+  // Pause between publishing to an offline session and resuming it on another node. A PUBACK
+  // only means "queued for the old node"; messages still on their way there when the session
+  // moves are lost (known cluster race), so 0 exposes that race.
+  int settle_ms = 300;
   std::string prefix;  // unique per run, e.g. "mmqct/1234-1700000000"
 };
 

@@ -21,6 +21,8 @@ constexpr char kUsage[] =
     "  --pub HOST:PORT      node for publishers (default 127.0.0.1:1883)\n"
     "  --third HOST:PORT    third node (default 127.0.0.1:1885)\n"
     "  --timeout-ms MS      wait for any single event (default 5000)\n"
+    "  --settle-ms MS       pause before resuming a moved session (default 300; 0 exposes the\n"
+    "                       takeover race described in docs/cluster-testing.md)\n"
     "  --only SUBSTRING     run only checks whose name contains SUBSTRING\n"
     "  --list               list the checks and exit\n";
 
@@ -52,6 +54,7 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
     else if (arg == "--third") ctx.third = value;
     else if (arg == "--only") flags.only = value;
     else if (arg == "--timeout-ms") ctx.timeout_ms = std::atoi(value.c_str());
+    else if (arg == "--settle-ms") ctx.settle_ms = std::atoi(value.c_str());
     else return false;
   }
   std::string host;
@@ -59,7 +62,7 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
   for (const std::string* a : {&ctx.sub, &ctx.pub, &ctx.third}) {
     if (!meshmq::tools::SplitHostPort(*a, host, port)) return false;
   }
-  return ctx.timeout_ms > 0;
+  return ctx.timeout_ms > 0 && ctx.settle_ms >= 0;
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // persistent sessions, shared subscriptions.
 #include <map>
 #include <memory>
-#include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "tools/cluster_test/check_util.h"
@@ -87,6 +87,7 @@ absl::Status CheckSessionMigration(const CheckContext& ctx, std::string& note) {
   for (int i = 0; i < kQueued; ++i) {
     if (auto s = (*publisher)->Publish(topic, absl::StrCat("offline ", i), 1); !s.ok()) return s;
   }
+  if (ctx.settle_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ctx.settle_ms));
   bool present = false;
   auto start = std::chrono::steady_clock::now();
   auto resumed = Open(ctx, ctx.sub, persistent, &present);
@@ -97,7 +98,9 @@ absl::Status CheckSessionMigration(const CheckContext& ctx, std::string& note) {
   for (int i = 0; i < kQueued && result.ok(); ++i) {
     result = Expect(ctx, **resumed, topic, absl::StrCat("offline ", i), 1);
   }
-  // The subscription moved too: a new message reaches the client on its new node.
+  // The subscription moved too: a new message reaches the client on its new node (once the
+  // new node's route has reached the publisher's node; until then node3 answers 0x10).
+  if (result.ok()) result = WaitRoute(ctx, **publisher, **resumed, topic).status();
   if (result.ok()) result = (*publisher)->Publish(topic, "after move", 1);
   if (result.ok()) result = Expect(ctx, **resumed, topic, "after move", 1);
   (*resumed)->Disconnect();
