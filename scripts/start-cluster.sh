@@ -40,6 +40,8 @@ running_pid() {
   [ -f "$pid_file" ] || return 1
   pid="$(cat "$pid_file")"
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  # A node that exited while this script (its parent) runs is a zombie: kill -0 still succeeds.
+  [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" != "Z" ] || return 1
   echo "$pid"
 }
 
@@ -170,7 +172,7 @@ main() {
     start_node "$i" "$secret" "$peers"
   done
   wait_formed
-  echo "start-cluster: cluster of ${#NODES[@]} nodes is up (run dir $RUN_DIR)"
+  echo "start-cluster: started ${to_start[*]/#/node}; cluster of ${#NODES[@]} nodes is up (run dir $RUN_DIR)"
   print_summary
 }
 

@@ -123,6 +123,17 @@ class ClusterToolTest(unittest.TestCase):
         self.assertRegex(t.stdout, r"\n[1-9][0-9]* passed, 0 failed\n")
         self.assertNotIn("FAIL", t.stdout)
 
+        # A node that died is started again; the others are left alone.
+        os.kill(pids[2], signal.SIGKILL)
+        time.sleep(0.2)
+        r, out = self.script(START)
+        self.assertEqual(r.returncode, 0, out)
+        self.assertIn("started node2;", r.stdout)
+        new_pids = self.pids()
+        self.assertEqual((new_pids[1], new_pids[3]), (pids[1], pids[3]))
+        self.assertNotEqual(new_pids[2], pids[2])
+        pids = new_pids
+
         # Stop: processes gone, pid files removed; a second stop is a no-op.
         r, out = self.script(STOP)
         self.assertEqual(r.returncode, 0, out)
