@@ -52,7 +52,8 @@ check_port_free() {
   if [ -n "$holder" ]; then
     local proc
     proc="$(grep -o 'users:(([^)]*))' <<<"$holder" | head -n1 || true)"
-    die "port $port ($what) is already in use${proc:+ by $proc}; stop that process or set MESHMQ_PORT_OFFSET"
+    die "port $port ($what) is already in use${proc:+ by $proc};" \
+      "stop that process or set MESHMQ_PORT_OFFSET"
   fi
 }
 
@@ -112,7 +113,9 @@ node_formed() {
   port="$(http_port "$1")"
   http_get "$port" /readyz >/dev/null || return 1
   nodes="$(http_get "$port" /api/v1/nodes)" || return 1
-  alive="$(grep -o '"node_id":"node[0-9]*"[^}]*"state":"alive"' <<<"$nodes" | grep -cv "\"node_id\":\"node$1\"" || true)"
+  # Keys are sorted (node_id before state); count alive entries other than this node.
+  alive="$(grep -o '"node_id":"node[0-9]*"[^}]*"state":"alive"' <<<"$nodes" |
+    grep -cv "\"node_id\":\"node$1\"" || true)"
   [ "$alive" -ge $((${#NODES[@]} - 1)) ]
 }
 
@@ -172,7 +175,8 @@ main() {
     start_node "$i" "$secret" "$peers"
   done
   wait_formed
-  echo "start-cluster: started ${to_start[*]/#/node}; cluster of ${#NODES[@]} nodes is up (run dir $RUN_DIR)"
+  echo "start-cluster: started ${to_start[*]/#/node};" \
+    "cluster of ${#NODES[@]} nodes is up (run dir $RUN_DIR)"
   print_summary
 }
 

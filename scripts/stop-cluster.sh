@@ -40,7 +40,8 @@ main() {
   done
   for i in "${!pids[@]}"; do
     if alive "${pids[$i]}"; then
-      echo "stop-cluster: ${names[$i]} (pid ${pids[$i]}) still running after ${STOP_TIMEOUT}s, SIGKILL"
+      echo "stop-cluster: ${names[$i]} (pid ${pids[$i]}) still running after" \
+        "${STOP_TIMEOUT}s, SIGKILL"
       kill -KILL "${pids[$i]}" 2>/dev/null || true
     fi
     rm -f "$RUN_DIR/${names[$i]}.pid"

@@ -90,7 +90,9 @@ class ClusterPartitionTest(ClusterTestCase):
                 if a is b:
                     continue
                 entry = peers.get(b.node_id)
-                if not entry or entry["state"] != "alive" or entry["routes"] != self.local_routes(b):
+                if not entry or entry["state"] != "alive":
+                    return False
+                if entry["routes"] != self.local_routes(b):
                     return False
         return True
 
