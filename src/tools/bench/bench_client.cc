@@ -73,7 +73,7 @@ void BenchClient::OnConnected(const error_code& ec) {
   connect.version = version_;
   connect.client_id = spec_.client_id;
   connect.clean_start = true;
-  connect.keep_alive = 0;  // no PINGREQ traffic during long holds
+  connect.keep_alive = static_cast<uint16_t>(options_.keep_alive_s);  // runs end before a PINGREQ
   Send(connect);
   Flush();
   WaitReadable();

@@ -16,6 +16,7 @@ constexpr char kUsage[] =
     "  --sub-targets LIST     brokers for subscribers only\n"
     "  --threads N            io_context threads (default 1)\n"
     "  --mqtt 4|5             protocol: 4 = 3.1.1 (default), 5 = 5.0\n"
+    "  --keep-alive S         CONNECT keep alive, no PINGREQ is sent (default 600)\n"
     " pubsub:\n"
     "  --layout pairs|fanin|fanout|shared   topic layout (default pairs)\n"
     "  --publishers P --subscribers S       (pairs uses max(P,S) for both)\n"
@@ -101,6 +102,7 @@ const std::map<std::string_view, Setter>& ValueFlags() {
       {"--drain", Num(&Options::drain_s)},
       {"--settle", Num(&Options::settle_s)},
       {"--connect-window", Num(&Options::connect_window)},
+      {"--keep-alive", Num(&Options::keep_alive_s)},
       {"--kill-subscriber-after", Num(&Options::kill_subscriber_after_ms)},
       {"--on-ready", [](Options& o, const std::string& v) { o.on_ready = v; return true; }},
       {"--label", [](Options& o, const std::string& v) { o.label = v; return true; }},
@@ -113,6 +115,7 @@ bool Finish(Options& o, std::string& error) {
   if (o.qos < 0 || o.qos > 2) error = "--qos must be 0, 1 or 2";
   else if (o.payload < 16) error = "--payload must be at least 16 bytes (sequence + timestamp)";
   else if (o.mqtt_version != 4 && o.mqtt_version != 5) error = "--mqtt must be 4 or 5";
+  else if (o.keep_alive_s < 0 || o.keep_alive_s > 65535) error = "--keep-alive must be 0..65535";
   else if (o.threads < 1 || o.inflight < 1 || o.inflight > 65000) error = "bad --threads/--inflight";
   else if (o.publishers < 1 || o.subscribers < 1 || o.connections < 1) error = "counts must be >= 1";
   if (!error.empty()) return false;

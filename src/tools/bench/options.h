@@ -38,6 +38,9 @@ struct Options {
   double settle_s = 0;              // pause between the last SUBACK and the first PUBLISH
   double drain_s = 2;               // wait for stragglers after publishers stop
   int mqtt_version = 4;             // 4 = 3.1.1, 5 = 5.0
+  // Not 0: meshmq (at the time of writing) closes a keep-alive-0 client when its connect-timeout
+  // timer fires, 10 s after connecting. Long enough that no PINGREQ is ever due in a run.
+  int keep_alive_s = 600;
   int connect_window = 200;         // concurrent connection attempts
   std::vector<Target> pub_targets;  // publishers spread round robin over these
   std::vector<Target> sub_targets;  // subscribers spread round robin over these
