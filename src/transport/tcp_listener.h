@@ -12,8 +12,16 @@ namespace meshmq::transport {
 class TcpListener : public Listener {
  public:
   TcpListener(broker::Broker& broker, std::string host, uint16_t port)
-      : Listener(broker, ListenerConfig{
-                             .kind = ListenerKind::kTcp, .host = std::move(host), .port = port}) {}
+      : Listener(broker, TcpConfig(std::move(host), port)) {}
+
+ private:
+  static ListenerConfig TcpConfig(std::string host, uint16_t port) {
+    ListenerConfig config;
+    config.kind = ListenerKind::kTcp;
+    config.host = std::move(host);
+    config.port = port;
+    return config;
+  }
 };
 
 }  // namespace meshmq::transport
