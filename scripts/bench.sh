@@ -312,19 +312,23 @@ GP
   else
     echo "bench.sh: gnuplot not found (scripts/install-deps.sh installs gnuplot-nox); no plot" >&2
   fi
-  python3 - "$ROOT/docs/benchmarks.md" "$TABLE" "$REPEAT" "$D" "$WORKERS" <<'PY'
-import datetime, platform, re, subprocess, sys
-doc, table, repeat, duration, workers = sys.argv[1:6]
+  python3 - "$ROOT/docs/benchmarks.md" "$TABLE" "$REPEAT" "$D" "$WORKERS" "$MESHMQ" <<'PY'
+import datetime, os, platform, re, subprocess, sys
+doc, table, repeat, duration, workers, binary = sys.argv[1:7]
+head = subprocess.run(["git", "-C", os.path.dirname(doc), "rev-parse", "--short", "HEAD"],
+                      capture_output=True, text=True).stdout.strip()
+built = datetime.datetime.fromtimestamp(os.path.getmtime(binary)).strftime("%Y-%m-%d %H:%M")
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
 mosq = subprocess.run(["/usr/sbin/mosquitto", "-h"], capture_output=True, text=True).stdout.splitlines()[0]
 load = open("/proc/loadavg").read().split()[:3]
 block = ("<!-- bench:begin -->\n"
          "Run of %s: %s cores (%s), kernel %s, %s; load average at the end %s.\n"
-         "`scripts/bench.sh --repeat %s --duration %s` (meshmq `--workers %s`).\n\n%s"
+         "`scripts/bench.sh --repeat %s --duration %s` (meshmq `--workers %s`); meshmq binary "
+         "`%s` built %s, repository at %s.\n\n%s"
          "<!-- bench:end -->" % (datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), nproc, cpu,
                                  platform.release(), mosq, " ".join(load), repeat, duration,
-                                 workers, open(table).read()))
+                                 workers, binary, built, head, open(table).read()))
 text = open(doc).read()
 text = re.sub(r"<!-- bench:begin -->.*<!-- bench:end -->", lambda m: block, text, flags=re.S)
 open(doc, "w").write(text)
