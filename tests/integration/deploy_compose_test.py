@@ -4,7 +4,7 @@ Debian's docker-compose 1.29 validates and normalizes a Compose file without a D
 (`docker-compose config`). The normalized output is checked (3 services built from
 deploy/Dockerfile, host ports, node ids, static peers, the secret file), then each service's
 environment and command run locally: the compose network's DNS names node1..3 become loopback
-IPs 127.0.0.2..4 (one per container, same ports), /run/secrets/<name> the secret's file, and
+IPs 127.0.0.5..7 (one per container, same ports), /run/secrets/<name> the secret's file, and
 listen addresses the container IP. The three nodes must form a cluster and route a message.
 """
 
@@ -18,7 +18,9 @@ import yaml
 import ops_harness as oh
 
 COMPOSE_FILE = os.path.join(oh.SOURCE_DIR, "docker-compose-cluster.yaml")
-IPS = {"node1": "127.0.0.2", "node2": "127.0.0.3", "node3": "127.0.0.4"}
+# Not 127.0.0.2..4: deploy_k8s_test.py uses those with the same ports, and CTest may run both
+# at once.
+IPS = {"node1": "127.0.0.5", "node2": "127.0.0.6", "node3": "127.0.0.7"}
 HOST_PORTS = {"node1": (1883, 8082), "node2": (1884, 8092), "node3": (1885, 8102)}
 CONTAINER_PORTS = {"mqtt": 1883, "cluster": 8081, "http": 8082}
 
