@@ -43,14 +43,24 @@ def binary():
     return path
 
 
+_handed_out = set()
+
+
 def free_port(hosts=("127.0.0.1",)):
-    """A TCP port that is free on every address in `hosts` (same port for all: pod style)."""
+    """A TCP port that is free on every address in `hosts` (same port for all: pod style).
+
+    Never the same port twice in one process: the ports are only probed, not held, until the
+    nodes bind them, and meshmq's gRPC listener binds with SO_REUSEPORT, so two nodes given the
+    same cluster port would both start and split the connections between them."""
     for _ in range(200):
-        port = random.randint(20000, 60000)
+        port = random.randint(20000, 32700)  # below the ephemeral range (32768-60999)
+        if port in _handed_out:
+            continue
         try:
             for h in hosts:
                 with socket.socket() as s:
                     s.bind((h, port))
+            _handed_out.add(port)
             return port
         except OSError:
             continue

@@ -43,7 +43,7 @@ def ports(offset):
 
 def free_offset():
     for _ in range(100):
-        offset = random.randint(15000, 50000)
+        offset = random.randint(10000, 22000)  # all ports below the ephemeral range
         try:
             for p in ports(offset):
                 with socket.socket() as s:
