@@ -56,10 +56,11 @@ class ClusterRoutingTest(ClusterTestCase):
         got_plus = [m.topic for m in plus.messages.wait_for(2)]
         got_hash = [m.topic for m in hash_.messages.wait_for(5)]
         time.sleep(0.3)
-        self.assertEqual([m.topic for m in plus.messages.items], ["wild/a/temp", "wild/end/temp"])
-        self.assertEqual(got_plus, ["wild/a/temp", "wild/end/temp"])
-        self.assertEqual(got_hash, ["wild/a/temp", "wild/a/b/temp", "wild", "wild/x",
-                                    "wild/end/temp"])
+        self.assertEqual(len(plus.messages.items), 2)
+        # Order is only kept per topic ([MQTT-4.6.0-5]): compare as sets of topics.
+        self.assertEqual(sorted(got_plus), ["wild/a/temp", "wild/end/temp"])
+        self.assertEqual(sorted(got_hash), sorted(["wild/a/temp", "wild/a/b/temp", "wild",
+                                                   "wild/x", "wild/end/temp"]))
         self.assertEqual(len(hash_.messages.items), 5)
 
     def test_one_forward_per_interested_node(self):
