@@ -3,14 +3,20 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
 
 #include "app/logging.h"
 #include "app/node.h"
+#include "auth/passwd_command.h"
 #include "config/config.h"
 
 int main(int argc, char** argv, char** envp) {
+  // `meshmq passwd FILE USER`: manage the password file, then exit.
+  if (argc > 1 && std::string_view(argv[1]) == "passwd") {
+    return meshmq::auth::PasswdCommand(argc - 1, argv + 1);
+  }
   meshmq::config::LoadResult loaded = meshmq::config::Load(argc, argv, envp);
   if (loaded.exit_now) {
     if (!loaded.output.empty()) std::fputs(loaded.output.c_str(), stdout);
@@ -37,7 +43,10 @@ int main(int argc, char** argv, char** envp) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      spdlog::info("SIGHUP: nothing to reload yet");
+      node.Reload();
+      if (absl::Status s = node.ReloadCertificates(); !s.ok()) {
+        spdlog::error("SIGHUP: {}", std::string(s.message()));
+      }
       continue;
     }
     spdlog::info("signal {}: shutting down", sig);

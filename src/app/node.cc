@@ -29,10 +29,40 @@ broker::BrokerOptions BrokerOptionsFrom(const config::Config& c) {
   return o;
 }
 
+std::vector<transport::ListenerConfig> ListenerConfigsFrom(const config::Config& c) {
+  using transport::ListenerKind;
+  std::vector<transport::ListenerConfig> out;
+  auto add = [&](ListenerKind kind, const config::HostPort& at) {
+    if (at.host == "off") return;
+    transport::ListenerConfig l;
+    l.kind = kind;
+    l.host = at.host;
+    l.port = at.port;
+    l.tls.cert_file = c.tls_cert;
+    l.tls.key_file = c.tls_key;
+    l.tls.ca_file = c.tls_ca;
+    l.tls.verify_client = c.tls_verify_client;
+    out.push_back(std::move(l));
+  };
+  bool tls = !c.tls_cert.empty() && !c.tls_key.empty();
+  add(ListenerKind::kTcp, c.mqtt_listen);
+  if (tls) add(ListenerKind::kTls, c.tls_listen);
+  add(ListenerKind::kWs, c.ws_listen);
+  if (tls) add(ListenerKind::kWss, c.wss_listen);
+  return out;
+}
+
 Node::Node(config::Config config) : config_(std::move(config)) {
   broker_ = std::make_unique<broker::Broker>(BrokerOptionsFrom(config_));
-  mqtt_ = std::make_unique<transport::TcpListener>(*broker_, config_.mqtt_listen.host,
-                                                   config_.mqtt_listen.port);
+  for (auto& l : ListenerConfigsFrom(config_)) {
+    listeners_.push_back(std::make_unique<transport::Listener>(*broker_, std::move(l)));
+  }
+}
+
+absl::Status Node::ReloadCertificates() {
+  absl::Status result;
+  for (auto& l : listeners_) result.Update(l->ReloadCertificates());
+  return result;
 }
 
 Node::~Node() { Stop(); }
@@ -74,16 +104,48 @@ absl::Status Node::StartCluster() {
   return absl::OkStatus();
 }
 
+absl::Status Node::StartAuth() {
+  if (config_.password_file.empty() && config_.acl_file.empty() &&
+      config_.allow_anonymous != "false") {
+    return absl::OkStatus();  // open broker: no checks at all
+  }
+  auth::AuthOptions options;
+  options.password_file = config_.password_file;
+  options.acl_file = config_.acl_file;
+  if (config_.allow_anonymous != "auto") options.allow_anonymous = config_.allow_anonymous == "true";
+  auto service = auth::AuthService::Create(options);
+  if (!service.ok()) return service.status();
+  auth_ = std::move(*service);
+  broker_->set_auth(auth_.get());
+  spdlog::info("authentication: password file {}, ACL file {}, anonymous {}",
+               config_.password_file.empty() ? "none" : config_.password_file,
+               config_.acl_file.empty() ? "none" : config_.acl_file, config_.allow_anonymous);
+  return absl::OkStatus();
+}
+
+void Node::Reload() {
+  if (auth_) {
+    if (absl::Status s = auth_->Reload(); s.ok()) spdlog::info("reloaded password and ACL files");
+  }
+}
+
 absl::Status Node::Start() {
-  if (absl::Status s = mqtt_->Listen(); !s.ok()) return s;
+  if (absl::Status s = StartAuth(); !s.ok()) return s;
+  for (auto& l : listeners_) {
+    if (absl::Status s = l->Listen(); !s.ok()) return s;
+  }
   if (absl::Status s = StartCluster(); !s.ok()) return s;
   broker_->Start();
-  mqtt_->Start();
+  for (auto& l : listeners_) {
+    l->Start();
+    spdlog::info("listening: {}", l->Describe());
+  }
   HttpWiring wiring;
   wiring.broker = broker_.get();
   wiring.cluster = cluster_.get();
   wiring.peers = peer_source_;
   wiring.listeners_ready = [] { return true; };  // the HTTP server starts after the listeners
+  wiring.api_token = config_.http_api_token;
   http_ = MakeHttpServer(wiring, config_);       // nullptr when --http-listen off
   if (http_) {
     if (absl::Status s = http_->Start(); !s.ok()) return s;
@@ -91,7 +153,7 @@ absl::Status Node::Start() {
                  http_->port());
   }
   spdlog::info("meshmq {} node {} listening for MQTT on {}:{} with {} workers", MESHMQ_VERSION,
-               config_.node_id, config_.mqtt_listen.host, mqtt_->port(), broker_->shard_count());
+               config_.node_id, config_.mqtt_listen.host, mqtt_port(), broker_->shard_count());
   return absl::OkStatus();
 }
 
@@ -99,7 +161,7 @@ void Node::Stop() {
   if (stopped_) return;
   stopped_ = true;
   if (http_) http_->SetShuttingDown();  // readiness goes false first
-  mqtt_->Stop();
+  for (auto& l : listeners_) l->Stop();
   if (http_) http_->Stop();  // it holds references to the broker and cluster
   // Leave first so peers drop our routes at once and stop forwarding to us.
   if (cluster_) cluster_->Stop(/*graceful_leave=*/true);

@@ -6,10 +6,11 @@
 #include "absl/status/status.h"
 #include "app/admin_backend.h"
 #include "app/cluster_adapter.h"
+#include "auth/auth_service.h"
 #include "broker/broker.h"
 #include "cluster/cluster_node.h"
 #include "config/config.h"
-#include "transport/tcp_listener.h"
+#include "transport/listener.h"
 
 namespace meshmq::app {
 
@@ -24,21 +25,26 @@ class Node {
   absl::Status Start();
   // Graceful stop: listeners close, clients are told (v5: 0x8B), threads end.
   void Stop();
+  // SIGHUP: re-reads the password and ACL files (the old ones stay on error).
+  void Reload();
+  absl::Status ReloadCertificates();
 
   broker::Broker& broker() { return *broker_; }
   cluster::ClusterNode* cluster() { return cluster_.get(); }
-  uint16_t mqtt_port() const { return mqtt_->port(); }
+  uint16_t mqtt_port() const { return listeners_.front()->port(); }  // TCP is always first
 
  private:
   absl::Status StartCluster();
+  absl::Status StartAuth();
 
   config::Config config_;
   std::unique_ptr<broker::Broker> broker_;
-  std::unique_ptr<transport::TcpListener> mqtt_;
+  std::vector<std::unique_ptr<transport::Listener>> listeners_;  // TCP, TLS, WS, WSS
   std::unique_ptr<ClusterAdapter> cluster_adapter_;
   std::unique_ptr<cluster::ClusterNode> cluster_;
   const discovery::PeerSource* peer_source_ = nullptr;  // owned by cluster_
   std::unique_ptr<http::HttpServer> http_;
+  std::unique_ptr<auth::AuthService> auth_;
   bool stopped_ = false;
 };
 

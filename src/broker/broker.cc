@@ -64,6 +64,12 @@ void Broker::Stop() {
   }
   for (auto& t : threads_) t.join();
   threads_.clear();
+  if (auth_pool_) auth_pool_->join();
+}
+
+void Broker::set_auth(auth::AuthService* auth) {
+  auth_ = auth;
+  if (auth_ != nullptr && !auth_pool_) auth_pool_ = std::make_unique<boost::asio::thread_pool>(2);
 }
 
 void Broker::RouteRef(const std::string& filter, int delta) {

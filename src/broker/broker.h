@@ -14,9 +14,11 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "auth/auth_service.h"
 #include "broker/client_registry.h"
 #include "broker/cluster_port.h"
 #include "broker/message.h"
@@ -57,6 +59,11 @@ class Broker {
   ClientRegistry& registry() { return registry_; }
   ClusterPort* cluster() { return cluster_; }
   void set_cluster(ClusterPort* cluster) { cluster_ = cluster; }
+  // Authentication and ACL; nullptr = everyone may connect, publish and subscribe.
+  auth::AuthService* auth() { return auth_; }
+  void set_auth(auth::AuthService* auth);
+  // Password checks cost a PBKDF2 round (~100 ms): they run here, never on a shard thread.
+  boost::asio::thread_pool& auth_pool() { return *auth_pool_; }
   std::chrono::steady_clock::time_point started_at() const { return started_at_; }
   bool stopping() const { return stopping_.load(); }
 
@@ -100,6 +107,8 @@ class Broker {
   RetainedStore retained_;
   ClientRegistry registry_;
   ClusterPort* cluster_ = nullptr;
+  auth::AuthService* auth_ = nullptr;
+  std::unique_ptr<boost::asio::thread_pool> auth_pool_;
   std::chrono::steady_clock::time_point started_at_;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<boost::asio::steady_timer> sys_timer_;

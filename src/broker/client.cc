@@ -77,15 +77,19 @@ void Client::OnBytes(std::string_view bytes) {
       pending_.push_back(std::move(result.packet));
       continue;
     }
-    // Contain a bug in one session: close it, count it, keep the node up (the supervisor of the
-    // Go original).
-    try {
-      Dispatch(std::move(result.packet));
-    } catch (const std::exception& e) {
-      Inc(shard_.stats().session_failures);
-      spdlog::error("client {}: contained failure in handler: {}", client_id_, e.what());
-      CloseWith(ReasonCode::kImplementationSpecificError);
-    }
+    SafeDispatch(std::move(result.packet));
+  }
+}
+
+void Client::SafeDispatch(codec::Packet&& packet) {
+  // Contain a bug in one session: close it, count it, keep the node up (the supervisor of the
+  // Go original).
+  try {
+    Dispatch(std::move(packet));
+  } catch (const std::exception& e) {
+    Inc(shard_.stats().session_failures);
+    spdlog::error("client {}: contained failure in handler: {}", client_id_, e.what());
+    CloseWith(ReasonCode::kImplementationSpecificError);
   }
 }
 
@@ -181,6 +185,7 @@ void Client::ArmTimer() {
   } else if (keep_alive_s_ > 0) {
     wait = milliseconds(keep_alive_s_ * 1500);  // [MQTT-3.1.2-24] one and a half times
   } else {
+    timer_.cancel();  // keep alive 0: no timeout at all, not even the connect timeout's
     return;
   }
   auto deadline = last_packet_at_ + wait;
@@ -200,6 +205,7 @@ void Client::OnTimer() {
     channel_.Close();
     return;
   }
+  if (keep_alive_s_ == 0) return;  // keep alive off [MQTT-3.1.2-22]
   auto limit = std::chrono::milliseconds(keep_alive_s_ * 1500);
   if (now - last_packet_at_ >= limit) {
     spdlog::debug("client {}: keep alive timeout", client_id_);

@@ -15,6 +15,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "absl/container/flat_hash_map.h"
+#include "auth/acl.h"
+#include "auth/client_info.h"
 #include "broker/client_channel.h"
 #include "broker/session.h"
 #include "codec/decoder.h"
@@ -68,6 +70,7 @@ class Client {
 
  private:
   void Dispatch(codec::Packet&& packet);
+  void SafeDispatch(codec::Packet&& packet);  // Dispatch with failures contained
   void OnDecodeError(const codec::DecodeError& error);
   void ArmTimer();
   void OnTimer();
@@ -75,7 +78,12 @@ class Client {
 
   // Handlers, one file each (handle_*.cc).
   void HandleConnect(codec::Connect& connect);
+  void Authenticate(std::optional<std::string> password);
+  void OnAuthenticated(int result);
   void ClaimSession();
+  // ACL check with this client's identity; true when no ACL is configured.
+  bool Authorized(auth::Action action, std::string_view topic_or_filter);
+  auth::ClientInfo Identity() const;
   void HandlePublish(codec::Publish& publish);
   void HandlePuback(const codec::Puback& ack);
   void HandlePubrec(const codec::Pubrec& ack);
@@ -102,6 +110,9 @@ class Client {
   bool clean_start_ = true;
   uint32_t requested_expiry_s_ = 0;
   uint64_t claim_token_ = 0;
+  bool has_username_ = false;
+  std::shared_ptr<const auth::Acl> acl_;  // cached snapshot; refreshed when the generation moves
+  uint64_t acl_generation_ = ~uint64_t{0};
   codec::Properties connack_props_;
 
   // Keep alive [MQTT-3.1.2-24]: closed after 1.5 x keep_alive_s_ without a packet.

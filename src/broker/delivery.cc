@@ -44,6 +44,7 @@ void Client::SendDelivery(Delivery delivery) {
 
 void Client::SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup) {
   const Message& msg = *delivery.msg;
+  uint16_t new_alias = 0;
   codec::Publish publish;
   publish.dup = dup;
   publish.qos = delivery.qos;
@@ -65,9 +66,9 @@ void Client::SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup)
       } else {
         publish.topic = msg.topic;
         if (outbound_aliases_.size() < client_topic_alias_max_) {
-          uint16_t alias = static_cast<uint16_t>(outbound_aliases_.size() + 1);
-          outbound_aliases_.emplace(msg.topic, alias);
-          publish.properties.topic_alias = alias;
+          // Registered below, only once the packet is known to be sent.
+          new_alias = static_cast<uint16_t>(outbound_aliases_.size() + 1);
+          publish.properties.topic_alias = new_alias;
         }
       }
     } else {
@@ -85,6 +86,7 @@ void Client::SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup)
     if (packet_id != 0 && session_->RemoveInflight(packet_id)) Add(shard_.stats().inflight, -1);
     return;
   }
+  if (new_alias != 0) outbound_aliases_.emplace(msg.topic, new_alias);
   Inc(shard_.stats().messages_sent[delivery.qos]);
   Inc(shard_.stats().bytes_sent, total);
   channel_.SendWithPayload(scratch_, msg.payload);
@@ -105,13 +107,21 @@ void Client::ResendInflight() {
   if (session_ == nullptr) return;
   // Aliases do not survive a connection [MQTT-3.3.2-7], so every resend names its topic again.
   outbound_aliases_.clear();
-  for (const auto& entry : session_->inflight) {
-    if (entry.pubrec_received) {
+  // SendPublish may drop (and erase) an entry that no longer fits the client's maximum packet
+  // size, so walk a copy of the ids rather than the deque itself.
+  std::vector<uint16_t> ids;
+  ids.reserve(session_->inflight.size());
+  for (const auto& entry : session_->inflight) ids.push_back(entry.packet_id);
+  for (uint16_t id : ids) {
+    OutboundInflight* entry = session_ != nullptr ? session_->FindInflight(id) : nullptr;
+    if (entry == nullptr) continue;
+    if (entry->pubrec_received) {
       codec::Pubrel pubrel;
-      pubrel.packet_id = entry.packet_id;
+      pubrel.packet_id = id;
       Send(pubrel);
     } else {
-      SendPublish(entry.delivery, entry.packet_id, /*dup=*/true);
+      Delivery copy = entry->delivery;  // the entry may be erased while sending
+      SendPublish(copy, id, /*dup=*/true);
     }
   }
 }

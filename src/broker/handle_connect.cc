@@ -8,6 +8,7 @@
 #include "broker/client.h"
 #include "broker/session_codec.h"
 #include "broker/shard.h"
+#include "auth/address_range.h"
 #include "codec/topic_rules.h"
 
 namespace meshmq::broker {
@@ -40,6 +41,7 @@ void Client::HandleConnect(codec::Connect& connect) {
   const BrokerOptions& options = shard_.broker().options();
   version_ = connect.version;
   clean_start_ = connect.clean_start;
+  has_username_ = connect.username.has_value();
   if (connect.username) username_ = *connect.username;
 
   if (shard_.broker().stopping()) {
@@ -117,7 +119,78 @@ void Client::HandleConnect(codec::Connect& connect) {
   }
 
   state_ = State::kConnecting;
+  if (shard_.broker().auth() != nullptr) {
+    Authenticate(std::move(connect.password));
+    return;
+  }
   ClaimSession();
+}
+
+auth::ClientInfo Client::Identity() const {
+  auth::ClientInfo who;
+  who.username = username_;
+  who.has_username = has_username_;
+  who.client_id = client_id_;
+  who.address = auth::PeerIp(remote_address());
+  return who;
+}
+
+void Client::Authenticate(std::optional<std::string> password) {
+  // The check runs on the broker's auth pool; the verdict comes back to this shard by id, since
+  // the client may be gone by then.
+  Broker& broker = shard_.broker();
+  Shard* home = &shard_;
+  uint64_t my_id = id_;
+  auto username = username_;
+  auto client_id = client_id_;
+  auto address = std::string(auth::PeerIp(remote_address()));
+  bool has_username = has_username_;
+  boost::asio::post(broker.auth_pool(), [&broker, home, my_id, username, client_id, address,
+                                         has_username, password = std::move(password)] {
+    auth::ClientInfo who{username, has_username, client_id, address};
+    std::optional<std::string_view> pw;
+    if (password) pw = *password;
+    auth::AuthResult result = broker.auth()->Authenticate(who, pw);
+    boost::asio::post(home->io(), [home, my_id, result] {
+      if (Client* c = home->FindClient(my_id)) c->OnAuthenticated(static_cast<int>(result));
+    });
+  });
+}
+
+void Client::OnAuthenticated(int result) {
+  if (state_ != State::kConnecting) return;
+  switch (static_cast<auth::AuthResult>(result)) {
+    case auth::AuthResult::kAllowed:
+      break;
+    case auth::AuthResult::kBadCredentials:
+      CloseWith(ReasonCode::kBadUserNameOrPassword, false);  // 3.x: return code 4
+      return;
+    case auth::AuthResult::kNotAuthorized:
+      CloseWith(ReasonCode::kNotAuthorized, false);  // 3.x: return code 5
+      return;
+    case auth::AuthResult::kRateLimited:
+      CloseWith(version_ == ProtocolVersion::kV5 ? ReasonCode::kConnectionRateExceeded
+                                                  : ReasonCode::kServerUnavailable,
+                false);
+      return;
+  }
+  // A will the client may not publish is refused with the connection [MQTT-3.1.2-?].
+  if (will_ && !Authorized(auth::Action::kPublish, will_->topic)) {
+    CloseWith(ReasonCode::kNotAuthorized, false);
+    return;
+  }
+  ClaimSession();
+}
+
+bool Client::Authorized(auth::Action action, std::string_view topic_or_filter) {
+  auth::AuthService* service = shard_.broker().auth();
+  if (service == nullptr) return true;
+  uint64_t generation = service->generation();
+  if (!acl_ || generation != acl_generation_) {
+    acl_ = service->acl();  // only after a reload: no lock per publish
+    acl_generation_ = generation;
+  }
+  return acl_->Allowed(Identity(), action, topic_or_filter);
 }
 
 // Finds this client id's session wherever it is on this node, or asks the cluster, then
@@ -215,7 +288,6 @@ void Client::FinishConnect(Session& session, bool session_present) {
   }
   state_ = State::kConnected;
   last_packet_at_ = std::chrono::steady_clock::now();
-  inbound_aliases_.assign(shard_.broker().options().max_topic_alias + 1, std::string());
 
   codec::Connack connack;
   connack.session_present = session_present;
@@ -232,7 +304,7 @@ void Client::FinishConnect(Session& session, bool session_present) {
   while (!pending_.empty() && state_ == State::kConnected) {
     codec::Packet packet = std::move(pending_.front());
     pending_.pop_front();
-    Dispatch(std::move(packet));
+    SafeDispatch(std::move(packet));
   }
 }
 

@@ -28,6 +28,8 @@ bool Client::ResolveTopicAlias(codec::Publish& publish) {
     CloseWith(ReasonCode::kTopicAliasInvalid);
     return false;
   }
+  // The table grows on first use: most clients never use aliases, and idle memory matters.
+  if (inbound_aliases_.size() <= alias) inbound_aliases_.resize(alias + 1);
   if (publish.topic.empty()) {
     if (inbound_aliases_[alias].empty()) {
       CloseWith(ReasonCode::kProtocolError);  // alias used before it was set
@@ -65,6 +67,9 @@ void Client::HandlePublish(codec::Publish& publish) {
   ReasonCode ack_code = ReasonCode::kSuccess;
   if (publish.topic.starts_with("$SYS")) {
     // $SYS is the broker's own namespace: client publishes there are acknowledged and dropped.
+    shard_.stats().Drop(DropReason::kNotAuthorized);
+    ack_code = ReasonCode::kNotAuthorized;
+  } else if (!Authorized(auth::Action::kPublish, publish.topic)) {
     shard_.stats().Drop(DropReason::kNotAuthorized);
     ack_code = ReasonCode::kNotAuthorized;
   } else if (publish.properties.payload_format_indicator.value_or(0) == 1 &&

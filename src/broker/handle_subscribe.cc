@@ -35,6 +35,13 @@ void Client::HandleSubscribe(codec::Subscribe& subscribe) {
       CloseWith(ReasonCode::kProtocolError);  // [MQTT-3.8.3-4]
       return;
     }
+    if (!Authorized(auth::Action::kSubscribe, request.filter)) {
+      // Refused per filter; the others in the packet proceed.
+      suback.reason_codes.push_back(version_ == ProtocolVersion::kV5
+                                        ? ReasonCode::kNotAuthorized
+                                        : ReasonCode::kUnspecifiedError);
+      continue;
+    }
     StoredSubscription sub;
     sub.request = request;
     sub.request.qos = std::min<uint8_t>(request.qos, 2);

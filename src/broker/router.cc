@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include <boost/asio/post.hpp>
+
+#include "absl/container/inlined_vector.h"
 #include <spdlog/spdlog.h>
 
 #include "broker/broker.h"
@@ -43,8 +45,9 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope) {
   if (scope.to_subscribers) delivered |= DeliverPlain(msg);
 
   const int n = broker_.shard_count();
-  std::vector<char> shard_plain;
-  std::vector<std::vector<std::string>> shard_shared;
+  // Inline storage: no heap allocation per publish for up to 16 shards.
+  absl::InlinedVector<char, 16> shard_plain;
+  absl::InlinedVector<std::vector<std::string>, 16> shard_shared;
   if (scope.include_shards && n > 1) {
     shard_plain.assign(n, 0);
     shard_shared.resize(n);
@@ -89,6 +92,9 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope) {
     });
   }
 
+  // Pickers hold only a counter; forget them all now and then so churned group names can't
+  // grow the map without bound.
+  if (pickers_.size() > 4096) pickers_.clear();
   // One member per shared group, anywhere in the cluster [MQTT-4.8.2]: one pick over every
   // member this shard knows of, so round robin is even across members, not across shards.
   for (auto& [key, g] : groups) {

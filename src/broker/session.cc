@@ -39,6 +39,7 @@ SessionState Session::Export() const {
   state.queue = queue;
   state.incoming_qos2.assign(incoming_qos2.begin(), incoming_qos2.end());
   state.next_packet_id = next_packet_id;
+  state.pending_will = pending_will;
   return state;
 }
 
@@ -50,6 +51,7 @@ void Session::Import(SessionState state) {
   incoming_qos2.clear();
   incoming_qos2.insert(state.incoming_qos2.begin(), state.incoming_qos2.end());
   next_packet_id = state.next_packet_id == 0 ? 1 : state.next_packet_id;
+  pending_will = std::move(state.pending_will);
 }
 
 }  // namespace meshmq::broker

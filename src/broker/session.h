@@ -53,6 +53,8 @@ struct SessionState {
   std::deque<Delivery> queue;
   std::vector<uint16_t> incoming_qos2;  // QoS 2 packet ids received, PUBREL not yet seen
   uint16_t next_packet_id = 1;
+  // A will waiting for its delay: sent when the session ends, cancelled if it resumes.
+  std::optional<codec::Will> pending_will;
 };
 
 struct Session {

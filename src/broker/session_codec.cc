@@ -33,6 +33,7 @@ class Reader {
  public:
   explicit Reader(std::string_view in) : in_(in) {}
   bool ok() const { return ok_; }
+  bool AtEnd() const { return pos_ == in_.size(); }
   uint8_t U8() {
     if (pos_ + 1 > in_.size()) return Fail();
     return static_cast<uint8_t>(in_[pos_++]);
@@ -147,6 +148,21 @@ std::string EncodeSessionState(const SessionState& s) {
   for (const auto& d : s.queue) WriteDelivery(w, d);
   w.U64(s.incoming_qos2.size());
   for (uint16_t id : s.incoming_qos2) w.U64(id);
+  w.U8(s.pending_will.has_value());
+  if (s.pending_will) {
+    // Carried as a message: only what publishing it needs (pass-through properties, expiry).
+    const codec::Will& will = *s.pending_will;
+    auto msg = std::make_shared<Message>();
+    msg->topic = will.topic;
+    msg->payload = will.payload;
+    msg->qos = will.qos;
+    msg->retain = will.retain;
+    msg->properties = will.properties;
+    msg->properties.will_delay_interval.reset();
+    Delivery d;
+    d.msg = std::move(msg);
+    WriteDelivery(w, d);
+  }
   return out;
 }
 
@@ -181,7 +197,25 @@ std::optional<SessionState> DecodeSessionState(const std::string& bytes) {
   for (uint64_t i = 0; i < n && r.ok(); ++i) s.queue.push_back(ReadDelivery(r));
   n = r.U64();
   for (uint64_t i = 0; i < n && r.ok(); ++i) s.incoming_qos2.push_back(uint16_t(r.U64()));
-  if (!r.ok()) return std::nullopt;
+  if (r.U8() != 0) {
+    Delivery d = ReadDelivery(r);
+    if (d.msg) {
+      codec::Will will;
+      will.topic = d.msg->topic;
+      will.payload = d.msg->payload;
+      will.qos = d.msg->qos;
+      will.retain = d.msg->retain;
+      will.properties = d.msg->properties;
+      s.pending_will = std::move(will);
+    }
+  }
+  if (!r.ok() || !r.AtEnd()) return std::nullopt;
+  auto version = static_cast<uint8_t>(s.version);
+  if (version < 3 || version > 5) return std::nullopt;
+  // Bytes from a peer must not be able to crash us later: entries that would have to be sent
+  // but carry no message are dropped.
+  std::erase_if(s.inflight, [](const OutboundInflight& e) { return !e.pubrec_received && !e.delivery.msg; });
+  std::erase_if(s.queue, [](const Delivery& d) { return !d.msg; });
   return s;
 }
 

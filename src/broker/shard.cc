@@ -77,7 +77,8 @@ SessionState Shard::ExtractSession(Session& session) {
   SessionState state = session.Export();
   session.inflight.clear();
   session.queue.clear();
-  // The new owner takes the pending will too: it is cancelled if the client resumes the session.
+  // The new owner takes the pending will (in `state`): it is cancelled there if the client
+  // resumes the session and sent if the session ends.
   session.pending_will.reset();
   session.will_timer.cancel();
   DestroySession(session, /*release_id=*/false);

@@ -32,6 +32,15 @@ struct Config {
 
   // --- MQTT listener and protocol limits
   HostPort mqtt_listen{"0.0.0.0", 1883};  // --mqtt-listen
+  // TLS (8883) and secure WebSocket (8084) run when a certificate and key are given; WebSocket
+  // is opt-in (e.g. --ws-listen 0.0.0.0:8083). "off" disables any of them.
+  HostPort tls_listen{"0.0.0.0", 8883};   // --tls-listen
+  std::string tls_cert;                   // --tls-cert PEM file
+  std::string tls_key;                    // --tls-key PEM file
+  std::string tls_ca;                     // --tls-ca: CA for client certificates
+  bool tls_verify_client = false;         // --tls-verify-client: require a client certificate
+  HostPort ws_listen{"off", 0};           // --ws-listen (path /mqtt)
+  HostPort wss_listen{"0.0.0.0", 8084};   // --wss-listen
   uint32_t max_connections = 100000;      // --max-connections (0 = unlimited)
   uint32_t max_packet_size = 1048576;     // --max-packet-size, bytes, both directions
   uint32_t max_queued_messages = 1000;    // --max-queued-messages per session (offline + pending)
@@ -59,6 +68,12 @@ struct Config {
 
   // --- HTTP (metrics, health, admin API)
   HostPort http_listen{"0.0.0.0", 8082};  // --http-listen; port 0 with host "off" disables
+  std::string http_api_token;             // --http-api-token: bearer token for /api/v1 (secret)
+
+  // --- authentication and authorization (docs/security.md)
+  std::string password_file;              // --password-file: PBKDF2 hashes (meshmq passwd)
+  std::string acl_file;                   // --acl-file
+  std::string allow_anonymous = "auto";   // --allow-anonymous auto|true|false
 
   // --- storage
   std::string storage = "memory";  // --storage memory|rocksdb

@@ -54,8 +54,11 @@ class PublishQosTest(BrokerTestCase):
             s.subscribe("order/%d" % qos, qos)
             pub = self.client(version=5)
             n = 300
+            # wait=True: paho 1.6 lets the calling thread and its network thread both write
+            # queued packets, which can swap two QoS 0 packets on the wire before the broker
+            # ever sees them; waiting for each write keeps the publisher's order.
             for i in range(n):
-                pub.publish("order/%d" % qos, b"%d" % i, qos, wait=False)
+                pub.publish("order/%d" % qos, b"%d" % i, qos, wait=True)
             msgs = s.messages.wait_for(n, 10)
             self.assertEqual([m.payload for m in msgs], [b"%d" % i for i in range(n)])
 

@@ -1,0 +1,56 @@
+#include "transport/write_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace meshmq::transport {
+namespace {
+
+std::string Joined(const std::vector<boost::asio::const_buffer>& buffers) {
+  std::string out;
+  for (const auto& b : buffers) out.append(static_cast<const char*>(b.data()), b.size());
+  return out;
+}
+
+TEST(WriteQueueTest, BatchGathersHeadersAndSharedPayloadsInOrder) {
+  WriteQueue q;
+  codec::SharedBytes payload(std::string("PAYLOAD"));
+  q.Push("h1", {});
+  q.Push("h2", payload);
+  EXPECT_EQ(q.queued_bytes(), 2u + 2u + 7u);
+  const auto& batch = q.NextBatch();
+  ASSERT_EQ(batch.size(), 3u);                 // no empty buffer for the payload-less packet
+  EXPECT_EQ(batch[2].data(), payload.data());  // the payload is not copied
+  EXPECT_EQ(Joined(batch), "h1h2PAYLOAD");
+  EXPECT_TRUE(q.writing());
+  q.Push("h3", {});  // queued while writing: not part of the batch in flight
+  q.FinishBatch(11);
+  EXPECT_FALSE(q.writing());
+  EXPECT_EQ(q.queued_bytes(), 2u);
+  EXPECT_EQ(Joined(q.NextBatch()), "h3");
+}
+
+TEST(WriteQueueTest, BatchIsCappedAtMaxChunks) {
+  WriteQueue q;
+  for (std::size_t i = 0; i < WriteQueue::kMaxChunksPerWrite + 10; ++i) q.Push("x", {});
+  EXPECT_EQ(q.NextBatch().size(), WriteQueue::kMaxChunksPerWrite);
+  q.FinishBatch(WriteQueue::kMaxChunksPerWrite);
+  EXPECT_EQ(q.NextBatch().size(), 10u);
+  q.FinishBatch(10);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.queued_bytes(), 0u);
+}
+
+TEST(WriteQueueTest, ClearDropsEverything) {
+  WriteQueue q;
+  q.Push("abc", codec::SharedBytes(std::string("def")));
+  q.NextBatch();
+  q.Clear();
+  EXPECT_TRUE(q.empty());
+  EXPECT_FALSE(q.writing());
+  EXPECT_EQ(q.queued_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace meshmq::transport
