@@ -252,6 +252,9 @@ ClusterNode::Impl::~Impl() = default;
 
 absl::Status ClusterNode::Impl::Start() {
   grpc::ServerBuilder builder;
+  // Never share the port with another process (gRPC sets SO_REUSEPORT by default): a second
+  // node started on the same address must fail, not split our peers with us.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
   builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port);
   service_ = std::make_unique<ClusterService>(*this);

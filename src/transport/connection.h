@@ -85,6 +85,9 @@ class Connection final : public broker::ClientChannel,
   std::chrono::milliseconds handshake_timeout_;
   boost::asio::steady_timer handshake_timer_;
   bool closing_ = false;  // Close() was called: flush, then close
+  bool reading_ = false;  // an async read is pending
+  bool lingering_ = false;  // FIN sent; reading and discarding until the peer closes
+  boost::asio::steady_timer linger_timer_{shard_.io()};
   bool closed_ = false;   // the socket is closed or closing politely; nothing more is written
 };
 
@@ -115,16 +118,25 @@ void Connection<Transport>::OnHandshake(const boost::system::error_code& ec) {
 
 template <typename Transport>
 void Connection<Transport>::DoRead() {
+  reading_ = true;
   transport_.AsyncReadSome(
       boost::asio::buffer(read_buf_),
       [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
+        self->reading_ = false;
         if (ec) {
           self->client_->OnTransportClosed();
           self->CloseSocket();
           return;
         }
+        if (self->lingering_) {  // bytes after our close are discarded
+          self->DoRead();
+          return;
+        }
         self->client_->OnBytes(std::string_view(self->read_buf_.data(), n));
-        if (self->client_->state() == broker::Client::State::kClosed) return;
+        if (self->client_->state() == broker::Client::State::kClosed) {
+          if (self->lingering_ && !self->reading_) self->DoRead();
+          return;
+        }
         self->DoRead();
       });
 }
@@ -175,6 +187,17 @@ void Connection<Transport>::CloseFlushed() {
     return;
   }
   closed_ = true;
+  if constexpr (Transport::kLingerOnClose) {
+    boost::system::error_code ec;
+    transport_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    lingering_ = true;
+    linger_timer_.expires_after(std::chrono::seconds(2));
+    linger_timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+      if (!ec) self->CloseSocket();  // the peer did not close in time
+    });
+    if (!reading_ && client_) DoRead();
+    return;
+  }
   transport_.AsyncClose([self = this->shared_from_this()] {
     boost::system::error_code ec;
     self->transport_.socket().close(ec);
@@ -185,6 +208,8 @@ template <typename Transport>
 void Connection<Transport>::CloseSocket() {
   // Also after a polite close started: an error or timeout ends it at once.
   closed_ = true;
+  lingering_ = false;
+  linger_timer_.cancel();
   boost::system::error_code ec;
   transport_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   transport_.socket().close(ec);

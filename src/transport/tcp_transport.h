@@ -14,6 +14,9 @@ namespace meshmq::transport {
 class TcpTransport {
  public:
   static constexpr const char* kName = "tcp";
+  // Close by sending FIN and reading until the peer closes (bounded), so a DISCONNECT or CONNACK
+  // written just before is not destroyed by an RST when the client still has bytes in flight.
+  static constexpr bool kLingerOnClose = true;
 
   explicit TcpTransport(boost::asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
 

@@ -39,6 +39,7 @@ class TlsStream {
 class TlsTransport {
  public:
   static constexpr const char* kName = "tls";
+  static constexpr bool kLingerOnClose = false;
 
   TlsTransport(boost::asio::ip::tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> ctx)
       : tls_(std::move(socket), std::move(ctx)) {}
