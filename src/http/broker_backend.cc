@@ -163,7 +163,19 @@ RoutesInfo BrokerBackend::Routes() {
   RoutesInfo out;
   out.local = broker_.LocalRoutes();
   std::sort(out.local.begin(), out.local.end());
-  // Remote filters are held per shard without a public accessor yet; see docs/http-api.md.
+  // Every shard holds the whole remote route table; shard 0's copy answers (on its thread).
+  using Pair = std::pair<std::string, std::string>;  // filter, node
+  auto remote = Gather<Pair>(
+      [](broker::Shard& shard, std::vector<Pair>& part) {
+        for (const auto& [node, filters] : shard.remote_filters()) {
+          for (const auto& filter : filters) part.emplace_back(filter, node);
+        }
+      },
+      {0});
+  if (remote.ok()) {
+    for (auto& [filter, node] : *remote) out.remote[filter].push_back(node);
+    for (auto& [filter, nodes] : out.remote) std::sort(nodes.begin(), nodes.end());
+  }
   return out;
 }
 

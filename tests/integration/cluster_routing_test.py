@@ -103,6 +103,9 @@ class ClusterRoutingTest(ClusterTestCase):
                                 and self.n3.peer_routes("node2") == base3 + 1, interval=0.002,
                                 what="route added")
         print("\n  new route visible on both peers %.0f ms after SUBACK" % (took * 1000))
+        # The admin API shows it as a remote route of node2 on the other nodes.
+        self.assertIn("node2", self.n1.json("/api/v1/routes")["remote"].get(topic, []))
+        self.assertIn(topic, self.n2.json("/api/v1/routes")["local"])
         pub = self.client(self.n1)
         pub.publish(topic, b"before", 1)
         self.assertEqual(payloads(sub, 1), [b"before"])
@@ -111,6 +114,8 @@ class ClusterRoutingTest(ClusterTestCase):
                                 and self.n3.peer_routes("node2") == base3, interval=0.002,
                                 what="route removed")
         print("  route removal visible on both peers after %.0f ms" % (took * 1000))
+        ch.wait_until(lambda: topic not in self.n1.json("/api/v1/routes")["remote"],
+                      what="remote route gone from the admin API")
         before = self.n1.forwarded_to("node2")
         pub.publish(topic, b"after", 1)
         self.assertEqual(payloads(sub, 2, timeout=0.5), [b"before"])
