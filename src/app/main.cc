@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -52,6 +53,12 @@ int main(int argc, char** argv, char** envp) {
     spdlog::info("signal {}: shutting down", sig);
     break;
   }
+  // The drain is bounded: whatever hangs, the process is gone before Kubernetes' grace period.
+  std::thread([ms = loaded.config.drain_timeout_ms] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    std::fprintf(stderr, "meshmq: shutdown took longer than --drain-timeout-ms=%u, exiting\n", ms);
+    std::_Exit(1);
+  }).detach();
   node.Stop();
   spdlog::info("stopped");
   spdlog::shutdown();

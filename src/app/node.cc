@@ -26,6 +26,8 @@ broker::BrokerOptions BrokerOptionsFrom(const config::Config& c) {
   broker::ParseSharedStrategy(c.shared_subscription_strategy, o.shared_strategy);
   o.sys_interval_s = c.sys_interval_s;
   o.debug_fault_injection = c.debug_fault_injection;
+  o.trace_clients = c.trace_clients;
+  o.drain_timeout_ms = c.drain_timeout_ms;
   return o;
 }
 
@@ -160,12 +162,12 @@ absl::Status Node::Start() {
 void Node::Stop() {
   if (stopped_) return;
   stopped_ = true;
-  if (http_) http_->SetShuttingDown();  // readiness goes false first
+  if (http_) http_->SetShuttingDown();  // /readyz answers 503 from now until the exit
   for (auto& l : listeners_) l->Stop();
-  if (http_) http_->Stop();  // it holds references to the broker and cluster
   // Leave first so peers drop our routes at once and stop forwarding to us.
   if (cluster_) cluster_->Stop(/*graceful_leave=*/true);
   broker_->Stop();
+  if (http_) http_->Stop();  // last: it holds references to the broker and cluster
 }
 
 }  // namespace meshmq::app

@@ -55,7 +55,8 @@ void Broker::Stop() {
     boost::asio::post(*contexts_[0], [t = sys_timer_.get()] { t->cancel(); });
   }
   guards_.clear();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(std::min<uint32_t>(options_.drain_timeout_ms, 5000));
   for (auto& ctx : contexts_) {
     while (!ctx->stopped() && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -81,7 +81,17 @@ void Client::OnBytes(std::string_view bytes) {
   }
 }
 
+void Client::Trace(const char* direction, const codec::Packet& packet) const {
+  if (const auto* p = std::get_if<codec::Publish>(&packet)) {
+    spdlog::info("trace {} {} PUBLISH topic='{}' qos={} retain={} dup={} id={} bytes={}", client_id_,
+                 direction, p->topic, p->qos, p->retain, p->dup, p->packet_id, p->payload.size());
+    return;
+  }
+  spdlog::info("trace {} {} {}", client_id_, direction, codec::PacketTypeName(codec::TypeOf(packet)));
+}
+
 void Client::SafeDispatch(codec::Packet&& packet) {
+  if (trace_) Trace("<-", packet);
   // Contain a bug in one session: close it, count it, keep the node up (the supervisor of the
   // Go original).
   try {
@@ -142,6 +152,7 @@ void Client::OnDecodeError(const codec::DecodeError& error) {
 
 void Client::Send(const codec::Packet& packet) {
   if (state_ == State::kClosed) return;
+  if (trace_) Trace("->", packet);
   scratch_.clear();
   codec::Encode(packet, version_, scratch_);
   Inc(shard_.stats().bytes_sent, scratch_.size());

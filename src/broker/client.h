@@ -71,6 +71,8 @@ class Client {
  private:
   void Dispatch(codec::Packet&& packet);
   void SafeDispatch(codec::Packet&& packet);  // Dispatch with failures contained
+  // --trace-clients: one log line per packet in ("<-") or out ("->") for this client.
+  void Trace(const char* direction, const codec::Packet& packet) const;
   void OnDecodeError(const codec::DecodeError& error);
   void ArmTimer();
   void OnTimer();
@@ -111,6 +113,7 @@ class Client {
   uint32_t requested_expiry_s_ = 0;
   uint64_t claim_token_ = 0;
   bool has_username_ = false;
+  bool trace_ = false;  // this client's packets are logged (--trace-clients)
   std::shared_ptr<const auth::Acl> acl_;  // cached snapshot; refreshed when the generation moves
   uint64_t acl_generation_ = ~uint64_t{0};
   codec::Properties connack_props_;

@@ -87,6 +87,10 @@ void Client::SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup)
     return;
   }
   if (new_alias != 0) outbound_aliases_.emplace(msg.topic, new_alias);
+  if (trace_) {
+    publish.topic = msg.topic;
+    Trace("->", publish);
+  }
   Inc(shard_.stats().messages_sent[delivery.qos]);
   Inc(shard_.stats().bytes_sent, total);
   channel_.SendWithPayload(scratch_, msg.payload);

@@ -66,6 +66,9 @@ void Client::HandleConnect(codec::Connect& connect) {
     client_id_ = GenerateClientId();
     assigned_id = version_ == ProtocolVersion::kV5;
   }
+  const std::string& trace_prefix = options.trace_clients;
+  trace_ = !trace_prefix.empty() && client_id_.starts_with(trace_prefix);
+  if (trace_) spdlog::info("trace {} <- CONNECT v{} from {}", client_id_, int(version_), remote_address());
   if (connect.properties.authentication_method) {
     // Enhanced authentication (AUTH exchanges) is not offered [MQTT-4.12.0-1].
     CloseWith(ReasonCode::kBadAuthenticationMethod);

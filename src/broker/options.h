@@ -25,6 +25,8 @@ struct BrokerOptions {
   SharedStrategy shared_strategy = SharedStrategy::kRoundRobin;
   uint32_t sys_interval_s = 10;
   bool debug_fault_injection = false;
+  std::string trace_clients;  // client id prefix whose packets are logged; empty = none
+  uint32_t drain_timeout_ms = 20000;
 };
 
 }  // namespace meshmq::broker

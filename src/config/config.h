@@ -79,6 +79,10 @@ struct Config {
   std::string storage = "memory";  // --storage memory|rocksdb
   std::string data_dir;            // --data-dir
 
+  // --- operations
+  uint32_t drain_timeout_ms = 20000;  // --drain-timeout-ms: SIGTERM to exit, at most (k8s: < 30 s)
+  std::string trace_clients;          // --trace-clients PREFIX: log every packet of these clients
+
   // --- testing aids, off by default
   bool debug_fault_injection = false;  // --debug-fault-injection: "$meshmq/debug/throw" throws
 };

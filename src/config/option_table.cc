@@ -119,6 +119,12 @@ const std::vector<Option>& Table() {
        .choices = {"memory", "rocksdb"}},
       {.flag = "data-dir", .field = &Config::data_dir,
        .help = "Directory for on-disk storage."},
+      // --- operations
+      {.flag = "drain-timeout-ms", .field = &Config::drain_timeout_ms,
+       .help = "Longest graceful shutdown after SIGTERM before the process exits anyway.",
+       .min = 100, .max = kU32Max},
+      {.flag = "trace-clients", .field = &Config::trace_clients,
+       .help = "Log every packet in and out (at info) of clients whose id starts with this."},
       // --- testing aids
       {.flag = "debug-fault-injection", .field = &Config::debug_fault_injection,
        .help = "Testing only: publishing to \"$meshmq/debug/throw\" throws in the handler."},
