@@ -1,6 +1,8 @@
 // Runs config::Load on argv/environment given as strings, as main() would receive them.
 #pragma once
 
+#include <unistd.h>
+
 #include <fstream>
 #include <string>
 #include <vector>
@@ -22,11 +24,12 @@ inline LoadResult LoadWith(std::vector<std::string> args,
   return Load(static_cast<int>(args.size()), argv.data(), envp.data());
 }
 
-// Writes `text` to a fresh file under the test's temp dir and returns its path.
+// Writes `text` to a fresh file under the test's temp dir and returns its path. The process id is
+// part of the name: CTest runs each test as its own process, several at once.
 inline std::string WriteTempFile(const std::string& name, const std::string& text) {
   static int counter = 0;
-  std::string path =
-      ::testing::TempDir() + "meshmq_config_" + std::to_string(++counter) + "_" + name;
+  std::string path = ::testing::TempDir() + "meshmq_config_" + std::to_string(::getpid()) + "_" +
+                     std::to_string(++counter) + "_" + name;
   std::ofstream(path, std::ios::binary) << text;
   return path;
 }
