@@ -8,11 +8,14 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libboost-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libspdlog-dev nlohmann-json3-dev libc-ares-dev libgtest-dev libgmock-dev libssl-dev
+  librocksdb-dev ccache
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
   # tests: real clients, servers and tools
   mosquitto mosquitto-clients python3 python3-paho-mqtt python3-yaml dnsmasq-base prometheus
   iproute2 procps openssl curl docker-compose gnuplot-nox
+  # dashboard end-to-end test (npm packages come from the npm registry, pinned in lock files)
+  chromium
 )
 
 missing=()
