@@ -54,6 +54,7 @@ absl::Status CheckFilterTemplate(std::string_view filter) {
 struct ParsedRule {
   std::optional<Acl::Rule> rule;
   std::optional<Acl::Effect> default_effect;
+  std::optional<bool> hide_denials;
 };
 
 absl::StatusOr<Acl::Effect> ParseEffect(std::string_view word) {
@@ -102,6 +103,14 @@ absl::StatusOr<ParsedRule> ParseLine(std::string_view line) {
   std::string_view rest = line;
   const std::string_view first = NextToken(&rest);
   ParsedRule parsed;
+  if (first == "hide-denials") {
+    const std::string_view value = NextToken(&rest);
+    if ((value != "yes" && value != "no") || !Trim(rest).empty()) {
+      return absl::InvalidArgumentError("hide-denials takes yes or no");
+    }
+    parsed.hide_denials = value == "yes";
+    return parsed;
+  }
   if (first == "default") {
     absl::StatusOr<Acl::Effect> effect = ParseEffect(NextToken(&rest));
     if (!effect.ok()) return effect.status();
@@ -172,7 +181,9 @@ absl::StatusOr<Acl> Acl::Parse(std::string_view text, std::string_view origin) {
       return absl::InvalidArgumentError(
           absl::StrCat(A(origin), ":", line_no, ": ", parsed.status().message()));
     }
-    if (parsed->default_effect) {
+    if (parsed->hide_denials) {
+      acl.hide_denials_ = *parsed->hide_denials;
+    } else if (parsed->default_effect) {
       acl.default_ = *parsed->default_effect;
       have_default = true;
     } else {
@@ -193,17 +204,42 @@ absl::StatusOr<Acl> Acl::Load(const std::string& path) {
 }
 
 bool Acl::Allowed(const ClientInfo& who, Action action, std::string_view topic_or_filter) const {
-  const std::string_view target =
-      action == Action::kSubscribe ? StripSharePrefix(topic_or_filter) : topic_or_filter;
+  if (action == Action::kSubscribe) return SubscribeScope(who, topic_or_filter) != Scope::kNone;
+  return TopicAllowed(who, Action::kPublish, topic_or_filter);
+}
+
+bool Acl::TopicAllowed(const ClientInfo& who, Action action, std::string_view topic) const {
   for (const Rule& rule : rules_) {
     if (!ActionMatches(rule.actions, action) || !WhoMatches(rule, who)) continue;
     const std::optional<std::string> filter = SubstituteFilter(rule, who);
-    if (!filter) continue;
-    const bool hit = rule.effect == Effect::kAllow ? FilterCovers(*filter, target)
-                                                   : FiltersOverlap(*filter, target);
-    if (hit) return rule.effect == Effect::kAllow;
+    if (filter && FilterCovers(*filter, topic)) return rule.effect == Effect::kAllow;
   }
   return default_ == Effect::kAllow;
+}
+
+Acl::Scope Acl::SubscribeScope(const ClientInfo& who, std::string_view requested) const {
+  const std::string_view target = StripSharePrefix(requested);
+  // Walk the rules as each topic of `target` would: a rule that covers the whole filter decides
+  // for every topic not already decided by an earlier, partly overlapping rule.
+  bool some_allowed = false;
+  bool some_denied = false;
+  for (const Rule& rule : rules_) {
+    if (!ActionMatches(rule.actions, Action::kSubscribe) || !WhoMatches(rule, who)) continue;
+    const std::optional<std::string> filter = SubstituteFilter(rule, who);
+    if (!filter || !FiltersOverlap(*filter, target)) continue;
+    const bool allow = rule.effect == Effect::kAllow;
+    if (FilterCovers(*filter, target)) {
+      if (allow) return some_denied ? Scope::kSome : Scope::kAll;
+      return some_allowed ? Scope::kSome : Scope::kNone;
+    }
+    (allow ? some_allowed : some_denied) = true;
+  }
+  if (default_ == Effect::kAllow) return some_denied ? Scope::kSome : Scope::kAll;
+  return some_allowed ? Scope::kSome : Scope::kNone;
+}
+
+bool Acl::MayReceive(const ClientInfo& who, std::string_view topic) const {
+  return TopicAllowed(who, Action::kSubscribe, topic);
 }
 
 }  // namespace meshmq::auth

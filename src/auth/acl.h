@@ -6,6 +6,7 @@
 //   allow publish   any               devices/%c/telemetry
 //   deny  subscribe address 10.0.0.0/8 secret/#
 //   allow all       any               users/%u/#   <- %u: the client's own user name
+//   hide-denials    yes                                <- refusals say 0x80, not 0x87
 //
 // Immutable after Load; Allowed() may be called from any shard thread concurrently.
 #pragma once
@@ -26,6 +27,8 @@ class Acl {
   enum class Effect { kAllow, kDeny };
   enum class Actions { kPublish, kSubscribe, kAll };
   enum class Who { kUser, kClient, kAddress, kAny };
+  // How much of a requested subscription the rules let through (see SubscribeScope()).
+  enum class Scope { kNone, kSome, kAll };
 
   struct Rule {
     Effect effect = Effect::kDeny;
@@ -44,17 +47,34 @@ class Acl {
   // An ACL with no rules and the given default: what the broker uses without an ACL file.
   explicit Acl(Effect default_effect = Effect::kAllow) : default_(default_effect) {}
 
-  // Publish: the rule filter must match the topic name. Subscribe: an allow rule must cover
-  // every topic the requested filter can match; a deny rule applies as soon as its filter
-  // overlaps the requested one (so "deny secret/#" then "allow #" refuses a request for "#").
-  // "$share/group/" is stripped from subscribe filters first.
+  // Publish: first rule whose filter matches the topic name decides. Subscribe: true unless
+  // SubscribeScope() is kNone, i.e. the subscription may be granted.
   bool Allowed(const ClientInfo& who, Action action, std::string_view topic_or_filter) const;
+
+  // Subscribe: kAll when the rules allow every topic the filter can match (no per-message check
+  // needed), kNone when they allow none of them (the SUBSCRIBE is refused), kSome otherwise:
+  // the subscription is granted and each message is checked with MayReceive(), the way
+  // Mosquitto filters a "#" subscription under "deny secret/#". "$share/group/" is stripped.
+  Scope SubscribeScope(const ClientInfo& who, std::string_view filter) const;
+
+  // Delivery of a message on `topic` to a kSome subscription: the first subscribe rule whose
+  // filter matches the topic decides, else the default.
+  bool MayReceive(const ClientInfo& who, std::string_view topic) const;
+
+  // "hide-denials yes": refusals carry 0x80 Unspecified error instead of 0x87 Not authorized,
+  // which MQTT 5 allows when the server does not wish to reveal the reason (a client cannot
+  // probe which topics a rule protects).
+  bool hide_denials() const { return hide_denials_; }
 
   Effect default_effect() const { return default_; }
   const std::vector<Rule>& rules() const { return rules_; }
 
  private:
+  // First rule for `action` whose filter matches the topic name decides, else the default.
+  bool TopicAllowed(const ClientInfo& who, Action action, std::string_view topic) const;
+
   Effect default_;
+  bool hide_denials_ = false;
   std::vector<Rule> rules_;
 };
 

@@ -85,7 +85,11 @@ class Client {
   void ClaimSession();
   // ACL check with this client's identity; true when no ACL is configured.
   bool Authorized(auth::Action action, std::string_view topic_or_filter);
+  // 0x87 Not authorized, or 0x80 when the ACL file says "hide-denials yes". Call after
+  // Authorized(), which loads the ACL snapshot.
+  codec::ReasonCode DenialCode() const;
   auth::ClientInfo Identity() const;
+  SessionOwner Owner() const;
   void HandlePublish(codec::Publish& publish);
   void HandlePuback(const codec::Puback& ack);
   void HandlePubrec(const codec::Pubrec& ack);

@@ -185,6 +185,14 @@ void Client::OnAuthenticated(int result) {
   ClaimSession();
 }
 
+codec::ReasonCode Client::DenialCode() const {
+  return acl_ && acl_->hide_denials() ? ReasonCode::kUnspecifiedError : ReasonCode::kNotAuthorized;
+}
+
+SessionOwner Client::Owner() const {
+  return SessionOwner{username_, has_username_, std::string(auth::PeerIp(remote_address()))};
+}
+
 bool Client::Authorized(auth::Action action, std::string_view topic_or_filter) {
   auth::AuthService* service = shard_.broker().auth();
   if (service == nullptr) return true;
@@ -257,6 +265,7 @@ void Client::ContinueConnect(Session* existing, std::optional<SessionState> move
   Session* session = existing;
   if (session == nullptr) {
     session = &shard_.CreateSession(client_id_);
+    session->owner = Owner();  // before the moved subscriptions: their ACL scope depends on it
     if (moved) {
       std::vector<StoredSubscription> subs = std::move(moved->subscriptions);
       session->Import(std::move(*moved));
@@ -271,6 +280,7 @@ void Client::ContinueConnect(Session* existing, std::optional<SessionState> move
     // [MQTT-3.1.2-4] Clean start discards the previous session.
     shard_.DestroySession(*session, /*release_id=*/false);
     session = &shard_.CreateSession(client_id_);
+    session->owner = Owner();
     session->registry_token = claim_token_;
     present = false;
   }
@@ -283,6 +293,14 @@ void Client::FinishConnect(Session& session, bool session_present) {
   session.client = this;
   session.version = version_;
   session.expiry_interval_s = requested_expiry_s_;
+  if (SessionOwner owner = Owner(); !(session.owner == owner)) {
+    // Resumed by another user or from another address: the ACL scope of every subscription is
+    // worked out again for the new owner (re-subscribing replaces the options in place).
+    session.owner = std::move(owner);
+    std::vector<StoredSubscription> subs;
+    for (const auto& [filter, sub] : session.subscriptions) subs.push_back(sub);
+    for (const auto& sub : subs) shard_.Subscribe(session, sub);
+  }
   session.expiry_timer.cancel();
   if (session.pending_will) {
     // The client came back before its will delay ended: no will [MQTT-3.1.3-9].

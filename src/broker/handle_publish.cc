@@ -71,7 +71,7 @@ void Client::HandlePublish(codec::Publish& publish) {
     ack_code = ReasonCode::kNotAuthorized;
   } else if (!Authorized(auth::Action::kPublish, publish.topic)) {
     shard_.stats().Drop(DropReason::kNotAuthorized);
-    ack_code = ReasonCode::kNotAuthorized;
+    ack_code = DenialCode();
   } else if (publish.properties.payload_format_indicator.value_or(0) == 1 &&
              !codec::IsValidUtf8(publish.payload.view())) {
     ack_code = ReasonCode::kPayloadFormatInvalid;  // [MQTT-3.3.2-4] may be checked by the server

@@ -38,7 +38,7 @@ void Client::HandleSubscribe(codec::Subscribe& subscribe) {
     if (!Authorized(auth::Action::kSubscribe, request.filter)) {
       // Refused per filter; the others in the packet proceed.
       suback.reason_codes.push_back(version_ == ProtocolVersion::kV5
-                                        ? ReasonCode::kNotAuthorized
+                                        ? DenialCode()
                                         : ReasonCode::kUnspecifiedError);
       continue;
     }
@@ -57,8 +57,11 @@ void Client::HandleSubscribe(codec::Subscribe& subscribe) {
 }
 
 void Client::DeliverRetained(const StoredSubscription& sub) {
+  SubOptions acl_scope;
+  acl_scope.acl_all_generation = shard_.AclAllGeneration(*session_, sub.request.filter);
   shard_.broker().retained().Match(sub.request.filter, [&](const MessagePtr& msg) {
     if (session_ == nullptr) return;
+    if (!shard_.MayDeliver(*session_, acl_scope, msg->topic)) return;
     Delivery d;
     d.msg = msg;
     d.qos = std::min(sub.request.qos, msg->qos);

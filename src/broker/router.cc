@@ -161,6 +161,7 @@ bool Shard::DeliverPlain(const MessagePtr& msg) {
     for (auto& [session, options] : entry.plain) {
       // No Local: never back to the publishing client [MQTT-3.8.3-3].
       if (options.no_local && session->client_id == msg->origin_client_id) continue;
+      if (!MayDeliver(*session, options, msg->topic)) continue;
       matches_.emplace_back(session, options);
     }
   });
@@ -219,6 +220,7 @@ bool Shard::DeliverToSharedMember(const MessagePtr& msg, const std::string& key,
     }
   }
   SharedMember& m = members[chosen];
+  if (!MayDeliver(*m.session, m.options, msg->topic)) return false;  // counted there
   Delivery d;
   d.msg = msg;
   d.qos = std::min(m.options.qos, msg->qos);

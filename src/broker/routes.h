@@ -18,6 +18,9 @@ struct SubOptions {
   bool no_local = false;
   bool retain_as_published = false;
   uint32_t subscription_id = 0;
+  // ACL generation + 1 under which the rules let every topic of this filter through, so no
+  // per-message check is needed; 0 = check each message (Acl::MayReceive).
+  uint64_t acl_all_generation = 0;
 };
 
 struct SharedMember {

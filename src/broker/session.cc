@@ -32,6 +32,7 @@ bool Session::RemoveInflight(uint16_t packet_id) {
 SessionState Session::Export() const {
   SessionState state;
   state.client_id = client_id;
+  state.owner = owner;
   state.version = version;
   state.expiry_interval_s = expiry_interval_s;
   for (const auto& [filter, sub] : subscriptions) state.subscriptions.push_back(sub);
@@ -44,6 +45,7 @@ SessionState Session::Export() const {
 }
 
 void Session::Import(SessionState state) {
+  owner = std::move(state.owner);
   version = state.version;
   expiry_interval_s = state.expiry_interval_s;
   inflight.assign(state.inflight.begin(), state.inflight.end());

@@ -16,6 +16,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "auth/client_info.h"
 #include "broker/message.h"
 #include "codec/packets.h"
 
@@ -43,9 +44,19 @@ struct OutboundInflight {
   bool pubrec_received = false;  // QoS 2: PUBREL sent, waiting for PUBCOMP
 };
 
+// Who last connected with this session's client id: ACL checks on delivery need it, also
+// while the client is offline and its messages queue up.
+struct SessionOwner {
+  std::string username;
+  bool has_username = false;
+  std::string address;  // peer IP as text
+  bool operator==(const SessionOwner&) const = default;
+};
+
 // The portable part of a session, moved between shards and nodes on takeover.
 struct SessionState {
   std::string client_id;
+  SessionOwner owner;
   codec::ProtocolVersion version = codec::ProtocolVersion::kV311;
   uint32_t expiry_interval_s = 0;
   std::vector<StoredSubscription> subscriptions;
@@ -62,6 +73,7 @@ struct Session {
       : client_id(std::move(id)), expiry_timer(io), will_timer(io) {}
 
   std::string client_id;
+  SessionOwner owner;
   codec::ProtocolVersion version = codec::ProtocolVersion::kV311;
   // Seconds the session outlives its connection; 0xFFFFFFFF = never expires [MQTT-3.1.2-23].
   uint32_t expiry_interval_s = 0;
@@ -70,6 +82,10 @@ struct Session {
   std::deque<Delivery> queue;
   absl::flat_hash_set<uint16_t> incoming_qos2;
   uint16_t next_packet_id = 1;
+
+  auth::ClientInfo Identity() const {
+    return auth::ClientInfo{owner.username, owner.has_username, client_id, owner.address};
+  }
 
   Client* client = nullptr;  // the live connection, nullptr while offline
   uint64_t registry_token = 0;  // our claim on the client id in the ClientRegistry

@@ -11,7 +11,7 @@ namespace meshmq::broker {
 
 namespace {
 
-constexpr char kMagic[] = "MSS1";
+constexpr char kMagic[] = "MSS2";  // 2: the owner identity after the client id
 
 class Writer {
  public:
@@ -126,6 +126,9 @@ std::string EncodeSessionState(const SessionState& s) {
   std::string out(kMagic);
   Writer w(out);
   w.Str(s.client_id);
+  w.Str(s.owner.username);
+  w.U8(s.owner.has_username);
+  w.Str(s.owner.address);
   w.U8(static_cast<uint8_t>(s.version));
   w.U64(s.expiry_interval_s);
   w.U64(s.next_packet_id);
@@ -171,6 +174,9 @@ std::optional<SessionState> DecodeSessionState(const std::string& bytes) {
   Reader r(std::string_view(bytes).substr(4));
   SessionState s;
   s.client_id = r.Str();
+  s.owner.username = r.Str();
+  s.owner.has_username = r.U8() != 0;
+  s.owner.address = r.Str();
   s.version = static_cast<codec::ProtocolVersion>(r.U8());
   s.expiry_interval_s = static_cast<uint32_t>(r.U64());
   s.next_packet_id = static_cast<uint16_t>(r.U64());

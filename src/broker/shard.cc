@@ -148,6 +148,7 @@ void Shard::AddSubscriber(Session& session, const StoredSubscription& sub) {
   auto [group, inner] = SplitFilter(sub.request.filter);
   LocalSubscribers& entry = local_.GetOrCreate(inner);
   SubOptions options = OptionsOf(sub);
+  options.acl_all_generation = AclAllGeneration(session, sub.request.filter);
   if (group.empty()) {
     bool first = entry.plain.empty();
     auto [it, inserted] = entry.plain.insert_or_assign(&session, options);

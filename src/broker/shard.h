@@ -18,6 +18,10 @@
 #include "broker/shared_picker.h"
 #include "broker/stats.h"
 
+namespace meshmq::auth {
+class Acl;
+}
+
 namespace meshmq::broker {
 
 class Broker;
@@ -70,6 +74,12 @@ class Shard {
   void Deliver(Session& session, Delivery delivery);
   void PublishWill(const codec::Will& will, const std::string& client_id);
 
+  // ACL on the delivery side (acl_filter.cc). A subscription the ACL grants only in part
+  // ("#" under "deny secret/#") is checked message by message; one it grants in full is not.
+  // AclAllGeneration: the value for SubOptions::acl_all_generation of a new subscription.
+  uint64_t AclAllGeneration(const Session& session, std::string_view filter);
+  bool MayDeliver(const Session& session, const SubOptions& options, std::string_view topic);
+
   // Route tables fed by other shards and by the cluster.
   void ApplyShardRoute(int shard, const std::string& filter, bool add);
   void ApplyRemoteRoute(const std::string& node, const std::string& filter, bool add);
@@ -104,6 +114,11 @@ class Shard {
   FilterTrie<RouteTargets<std::string>> remote_routes_;  // inner filter -> other nodes
   absl::flat_hash_map<std::string, std::vector<std::string>> remote_filters_;  // node -> filters
   absl::flat_hash_map<std::string, SharedPicker> pickers_;  // "$share/g/f" -> picker
+
+  // The ACL snapshot, re-fetched only when the auth service's generation moves (SIGHUP).
+  const auth::Acl* CurrentAcl(uint64_t* generation);
+  std::shared_ptr<const auth::Acl> acl_;
+  uint64_t acl_generation_ = ~uint64_t{0};
 
   // Scratch space reused by Route to avoid allocating per message.
   std::vector<std::pair<Session*, SubOptions>> matches_;

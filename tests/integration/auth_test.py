@@ -85,7 +85,7 @@ class AuthTest(BrokerTestCase):
         self.assertNotIn(SECRET, log)
 
     def subscribe(self, r, topic):
-        r.send(mp.subscribe(1, [(topic, 1)]))
+        r.send(mp.subscribe(1, [(topic, 1)], version=r.version))
         ack = r.recv_type(mp.SUBACK)
         return ack.codes[0]
 
@@ -96,8 +96,42 @@ class AuthTest(BrokerTestCase):
         self.assertEqual(self.subscribe(r, "bob/x"), 0x87)  # default deny
         self.assertEqual(self.subscribe(r, "home/alice/+"), 1)  # %u
         self.assertEqual(self.subscribe(r, "home/bob/+"), 0x87)
-        self.assertEqual(self.subscribe(r, "#"), 0x87)  # must be covered entirely
+        self.assertEqual(self.subscribe(r, "#"), 1)  # granted, filtered per message (below)
+        self.assertEqual(self.subscribe(r, "nobody/+"), 0x87)  # no topic of it is allowed
         self.assertEqual(self.subscribe(r, "$share/g/shared/t"), 1)
+
+    def test_acl_wildcard_subscription_filtered_per_message(self):
+        # "#" overlaps allowed and denied topics: it is granted, and each message is checked
+        # against alice's subscribe rules, as Mosquitto does (no refusal, no leak).
+        alice = self.connect("alice", SECRET)
+        self.assertEqual(self.subscribe(alice, "#"), 1)
+        bob = self.connect("bob", "bob-password")
+        bob.send(mp.publish("home/bob/diary", b"private", qos=1, pid=1))  # bob may publish it
+        self.assertEqual(bob.recv_type(mp.PUBACK).pid, 1)
+        bob.send(mp.publish("open/news", b"public", qos=1, pid=2))
+        self.assertEqual(bob.recv_type(mp.PUBACK).reason, 0)
+        got = alice.recv_type(mp.PUBLISH)
+        self.assertEqual((got.topic, got.payload), ("open/news", b"public"))
+
+    def test_resumed_session_is_filtered_for_its_new_owner(self):
+        # alice's alice/# is granted in full for alice; when bob resumes her session (same client
+        # id, clean session off) the subscription is judged again, for bob.
+        cid = self.cid()
+        alice = self.raw(version=4)
+        alice.connect(cid, clean=False, username="alice", password=SECRET)
+        self.assertEqual(self.subscribe(alice, "alice/#"), 1)
+        self.assertEqual(self.subscribe(alice, "open/#"), 1)
+        alice.close()
+        bob = self.raw(version=4)
+        self.assertEqual(bob.connect(cid, clean=False, username="bob",
+                                     password="bob-password").session_present, True)
+        pub = self.connect("alice", SECRET)
+        pub.send(mp.publish("alice/diary", b"private", qos=1, pid=1))
+        pub.recv_type(mp.PUBACK)
+        pub.send(mp.publish("open/news", b"public", qos=1, pid=2))
+        pub.recv_type(mp.PUBACK)
+        got = bob.recv_type(mp.PUBLISH)
+        self.assertEqual((got.topic, got.payload), ("open/news", b"public"))
 
     def test_acl_client_id_substitution(self):
         r = self.connect("bob", "bob-password", client_id="dev42")
@@ -129,6 +163,31 @@ class AuthTest(BrokerTestCase):
         r2 = self.connect("alice", SECRET)
         self.assertEqual(self.subscribe(r2, "late/topic"), 1)
         self.connect("carol", "carol-pw")
+
+
+HIDDEN_ACL = os.path.join(DIR, "acl-hidden")
+
+
+class HiddenDenialsTest(BrokerTestCase):
+    """"hide-denials yes": refusals say 0x80 (MQTT 5 allows not revealing the reason)."""
+    broker_options = {"acl_file": HIDDEN_ACL}
+
+    @classmethod
+    def setUpClass(cls):
+        with open(HIDDEN_ACL, "w") as f:
+            f.write("hide-denials yes\ndeny all any test/nosubscribe\nallow all any #\n")
+        super().setUpClass()
+
+    def test_denials_carry_unspecified_error(self):
+        r = self.raw(version=5)
+        r.connect(self.cid())
+        r.send(mp.subscribe(1, [("test/nosubscribe", 1), ("test/ok", 1)]))
+        self.assertEqual(r.recv_type(mp.SUBACK).codes, [0x80, 1])
+        r.send(mp.publish("test/nosubscribe", b"x", qos=1, pid=2))
+        self.assertEqual(r.recv_type(mp.PUBACK).reason, 0x80)
+        # "#" is granted; the denied topic is filtered out of it.
+        r.send(mp.subscribe(3, [("#", 0)]))
+        self.assertEqual(r.recv_type(mp.SUBACK).codes, [0])
 
 
 class AnonymousAllowedTest(BrokerTestCase):

@@ -133,23 +133,48 @@ TEST(AclTest, FirstMatchWins) {
   EXPECT_FALSE(other.Allowed(User("bob"), kPub, "a/b"));
 }
 
-TEST(AclTest, SubscribeNeedsCoverage) {
+TEST(AclTest, SubscribeScopeFollowsCoverage) {
   const Acl acl = MustParse("allow subscribe any a/#\nallow subscribe any x/+\n");
-  EXPECT_TRUE(acl.Allowed(Anonymous(), kSub, "a/b/c"));
-  EXPECT_TRUE(acl.Allowed(Anonymous(), kSub, "a/+/c"));
-  EXPECT_TRUE(acl.Allowed(Anonymous(), kSub, "a/#"));
-  EXPECT_FALSE(acl.Allowed(Anonymous(), kSub, "#"));
-  EXPECT_FALSE(acl.Allowed(Anonymous(), kSub, "x/#"));  // x/+ does not cover x/#
-  EXPECT_TRUE(acl.Allowed(Anonymous(), kSub, "$share/g/a/b"));
-  EXPECT_FALSE(acl.Allowed(Anonymous(), kSub, "$share/a/b"));  // group "a", filter "b"
+  using Scope = Acl::Scope;
+  EXPECT_EQ(acl.SubscribeScope(Anonymous(), "a/b/c"), Scope::kAll);
+  EXPECT_EQ(acl.SubscribeScope(Anonymous(), "a/+/c"), Scope::kAll);
+  EXPECT_EQ(acl.SubscribeScope(Anonymous(), "a/#"), Scope::kAll);
+  EXPECT_EQ(acl.SubscribeScope(Anonymous(), "#"), Scope::kSome);    // only a/... and x/+
+  EXPECT_EQ(acl.SubscribeScope(Anonymous(), "x/#"), Scope::kSome);  // x/+ does not cover x/#
+  EXPECT_EQ(acl.SubscribeScope(Anonymous(), "b/#"), Scope::kNone);
+  EXPECT_EQ(acl.SubscribeScope(Anonymous(), "$share/g/a/b"), Scope::kAll);
+  EXPECT_EQ(acl.SubscribeScope(Anonymous(), "$share/a/b"), Scope::kNone);  // group "a", filter "b"
+  EXPECT_TRUE(acl.Allowed(Anonymous(), kSub, "#"));  // granted, filtered per message
+  EXPECT_FALSE(acl.Allowed(Anonymous(), kSub, "b/c"));
+  EXPECT_TRUE(acl.MayReceive(Anonymous(), "x/1"));
+  EXPECT_FALSE(acl.MayReceive(Anonymous(), "x/1/2"));
+  EXPECT_FALSE(acl.MayReceive(Anonymous(), "b/c"));
 }
 
-TEST(AclTest, SubscribeDenyAppliesOnOverlap) {
+TEST(AclTest, SubscribeDenyFiltersOverlappingRequests) {
   const Acl acl = MustParse("deny subscribe any secret/#\nallow subscribe any #\n");
-  EXPECT_FALSE(acl.Allowed(Anonymous(), kSub, "#"));  // would include secret/...
-  EXPECT_FALSE(acl.Allowed(Anonymous(), kSub, "+/x"));
-  EXPECT_FALSE(acl.Allowed(Anonymous(), kSub, "$share/g/secret/+"));
-  EXPECT_TRUE(acl.Allowed(Anonymous(), kSub, "public/#"));
+  using Scope = Acl::Scope;
+  EXPECT_EQ(acl.SubscribeScope(Anonymous(), "#"), Scope::kSome);  // everything but secret/...
+  EXPECT_EQ(acl.SubscribeScope(Anonymous(), "+/x"), Scope::kSome);
+  EXPECT_EQ(acl.SubscribeScope(Anonymous(), "$share/g/secret/+"), Scope::kNone);
+  EXPECT_EQ(acl.SubscribeScope(Anonymous(), "secret"), Scope::kNone);  // "secret/#" covers "secret"
+  EXPECT_EQ(acl.SubscribeScope(Anonymous(), "public/#"), Scope::kAll);
+  EXPECT_FALSE(acl.MayReceive(Anonymous(), "secret/x"));
+  EXPECT_TRUE(acl.MayReceive(Anonymous(), "public/x"));
+  // A later rule cannot undo an earlier one: the deny decides for the topics it covers.
+  const Acl allow_first = MustParse("allow subscribe any a/b\ndeny subscribe any a/#\n");
+  EXPECT_EQ(allow_first.SubscribeScope(Anonymous(), "a/+"), Scope::kSome);
+  EXPECT_TRUE(allow_first.MayReceive(Anonymous(), "a/b"));
+  EXPECT_FALSE(allow_first.MayReceive(Anonymous(), "a/c"));
+}
+
+TEST(AclTest, HideDenialsDirective) {
+  EXPECT_FALSE(MustParse("allow all any #\n").hide_denials());
+  EXPECT_TRUE(MustParse("hide-denials yes\nallow all any #\n").hide_denials());
+  EXPECT_FALSE(MustParse("hide-denials no\n").hide_denials());
+  absl::StatusOr<Acl> bad = Acl::Parse("hide-denials maybe\n", "acl.txt");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("acl.txt:1"), std::string::npos);
 }
 
 TEST(AclTest, HashDoesNotGrantDollarTopics) {
@@ -170,7 +195,9 @@ TEST(AclTest, UserAndClientSubstitution) {
   EXPECT_TRUE(acl.Allowed(User("alice"), kPub, "users/alice/x"));
   EXPECT_TRUE(acl.Allowed(User("alice"), kSub, "users/alice/#"));
   EXPECT_FALSE(acl.Allowed(User("alice"), kPub, "users/bob/x"));
-  EXPECT_FALSE(acl.Allowed(User("alice"), kSub, "users/+/x"));
+  EXPECT_EQ(acl.SubscribeScope(User("alice"), "users/+/x"), Acl::Scope::kSome);
+  EXPECT_FALSE(acl.MayReceive(User("alice"), "users/bob/x"));
+  EXPECT_FALSE(acl.Allowed(User("alice"), kSub, "users/bob/+"));
   EXPECT_FALSE(acl.Allowed(Anonymous(), kPub, "users//x"));  // %u never matches no user name
   EXPECT_FALSE(acl.Allowed(Anonymous(), kPub, "users/%u/x"));
   EXPECT_FALSE(acl.Allowed(User(""), kPub, "users//x"));  // empty user name: no match either

@@ -130,7 +130,9 @@ TEST_F(AuthServiceTest, AclApplies) {
   EXPECT_TRUE(service->AuthorizePublish(User("alice"), "users/alice/x"));
   EXPECT_FALSE(service->AuthorizePublish(User("alice"), "users/bob/x"));
   EXPECT_TRUE(service->AuthorizeSubscribe(User("alice"), "users/alice/#"));
-  EXPECT_FALSE(service->AuthorizeSubscribe(User("alice"), "#"));
+  EXPECT_FALSE(service->AuthorizeSubscribe(User("alice"), "users/bob/#"));
+  // "#" reaches users/alice/...: granted, and filtered per message (Acl::MayReceive).
+  EXPECT_TRUE(service->AuthorizeSubscribe(User("alice"), "#"));
 }
 
 TEST_F(AuthServiceTest, CreateFailsOnBadFiles) {
