@@ -20,7 +20,7 @@ function niceMax(v) {
 }
 
 // series: [{name, color, points: [rate, ...]}], newest last; `window` samples wide.
-export function lineChart(series, { width = 520, height = 180, window = 60, unit = '/s' } = {}) {
+export function lineChart(series, { width = 520, height = 180, window = 60, seconds = 60, unit = '/s' } = {}) {
   const pad = { l: 44, r: 10, t: 10, b: 22 };
   const w = width - pad.l - pad.r, hgt = height - pad.t - pad.b;
   const max = niceMax(Math.max(0, ...series.flatMap((x) => x.points)));
@@ -31,7 +31,7 @@ export function lineChart(series, { width = 520, height = 180, window = 60, unit
     svg.append(s('text', { x: pad.l - 6, y: y + 4, class: 'axis', 'text-anchor': 'end' },
       num((max * i) / 4)));
   }
-  svg.append(s('text', { x: pad.l, y: height - 4, class: 'axis' }, `${window * 2}s ago`));
+  svg.append(s('text', { x: pad.l, y: height - 4, class: 'axis' }, `${seconds}s ago`));
   svg.append(s('text', { x: pad.l + w, y: height - 4, class: 'axis', 'text-anchor': 'end' }, 'now'));
   for (const line of series) {
     const pts = line.points;
@@ -51,7 +51,7 @@ export function topology(nodes, edges, { width = 420, height = 300 } = {}) {
   const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, class: 'topology', role: 'img' });
   const defs = s('defs');
   const marker = s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5,
-    markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+    markerWidth: 9, markerHeight: 9, markerUnits: 'userSpaceOnUse', orient: 'auto' });
   marker.append(s('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrowhead' }));
   defs.append(marker);
   svg.append(defs);
@@ -74,7 +74,7 @@ export function topology(nodes, edges, { width = 420, height = 300 } = {}) {
     svg.append(s('line', { x1, y1, x2, y2, 'marker-end': 'url(#arrow)',
       class: active ? 'edge active' : 'edge',
       'stroke-width': active ? 1.5 + (3.5 * e.rate) / maxRate : 1.2 }));
-    const lx = (x1 + x2) / 2 + ox * 1.6, ly = (y1 + y2) / 2 + oy * 1.6;
+    const lx = (x1 + x2) / 2 + ox * 2.8, ly = (y1 + y2) / 2 + oy * 2.8;
     svg.append(s('text', { x: lx, y: ly + 4, class: 'edge-label', 'text-anchor': 'middle' },
       `${num(e.rate)}/s`));
   }

@@ -49,8 +49,12 @@ export function stateBadge(state) {
   return h('span', { class: `badge state-${state}` }, state);
 }
 
+// "2026-11-22 03:12:40" in the browser's time zone.
 export function time(ms) {
-  return new Date(ms).toLocaleString();
+  const d = new Date(ms);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
 // A message line above a page's content; kind: "error" | "info" | "ok".
@@ -65,5 +69,6 @@ export function table(columns, rows, { empty = 'Nothing here yet.', rowAttrs } =
         h('tr', rowAttrs ? rowAttrs(r) : {},
           columns.map((c) => h('td', { class: c.num ? 'num' : '' }, c.cell(r)))))
     : [h('tr', {}, h('td', { colspan: columns.length, class: 'empty' }, empty))];
-  return h('table', { class: 'grid' }, h('thead', {}, head), h('tbody', {}, body));
+  return h('div', { class: 'table-wrap' },
+    h('table', { class: 'grid' }, h('thead', {}, head), h('tbody', {}, body)));
 }

@@ -112,11 +112,12 @@ HttpResponse AdminApi::ClusterScope(const HttpRequest& request, const Target& ta
   const std::string& path = target.path;
   if (path == "/api/v1/stats") {
     auto answers = AskCluster(backend_, request, Stats(), "/api/v1/stats", options_.peer_timeout);
+    json errors = Errors(answers);  // before the bodies are moved out
     json nodes = json::array();
     for (NodeAnswer& a : answers) {
       if (!a.body.is_null()) nodes.push_back(std::move(a.body));
     }
-    return JsonResponse(200, json{{"nodes", std::move(nodes)}, {"errors", Errors(answers)}});
+    return JsonResponse(200, json{{"nodes", std::move(nodes)}, {"errors", std::move(errors)}});
   }
   if (path == "/api/v1/subscriptions") {
     auto answers = AskCluster(backend_, request, Subscriptions(), "/api/v1/subscriptions",

@@ -65,11 +65,13 @@ export function mount(el, ctx) {
     }
   }
 
+  let seq = 0; // answers to older requests (an earlier prefix) are dropped
   async function load() {
+    const mine = ++seq;
     const prefix = search.value;
     try {
       const r = await api(`/clients?scope=cluster&limit=${PAGE}&offset=${offset}&prefix=${seg(prefix)}`);
-      if (stopped) return;
+      if (stopped || mine !== seq) return;
       status.replaceChildren(...(r.errors || []).map((e) => notice('error', `${e.node}: ${e.error}`)));
       list.replaceChildren(h('h2', {}, `${r.total} client${r.total === 1 ? '' : 's'}`,
         prefix ? h('span', { class: 'muted' }, ` matching “${prefix}”`) : ''),

@@ -4,8 +4,8 @@ import { api } from '../api.js';
 import { COLORS, lineChart, topology } from '../charts.js';
 import { duration, h, notice, num, stateBadge } from '../format.js';
 
-const POLL_MS = 2000;
-const WINDOW = 60; // samples kept for the charts (2 minutes)
+const POLL_MS = 1000;
+const WINDOW = 120; // samples kept for the charts (2 minutes)
 
 export function mount(el, ctx) {
   const status = h('div');
@@ -99,15 +99,19 @@ export function mount(el, ctx) {
         h('td', { class: 'num' }, r.s ? num(r.s.rateOut) : '–'),
         h('td', { class: 'mono muted' }, r.n.address || '–'))))));
 
+    // The time axis grows with the samples up to WINDOW, so a fresh page shows a line at once.
+    const samples = Math.max(0, ...[...history.values()].map((x) => x.in.length));
+    const shown = Math.min(WINDOW, Math.max(20, samples));
+    const axis = { window: shown, seconds: (shown * POLL_MS) / 1000 };
     const series = (key) => nodes.map((n, i) => ({ name: n.node_id, color: COLORS[i % COLORS.length],
       points: history.get(n.node_id)?.[key] || [] }));
     const legend = () => h('div', { class: 'legend' }, nodes.map((n, i) =>
       h('span', {}, h('span', { class: 'dot', style: `background:${COLORS[i % COLORS.length]}` }),
         n.node_id)));
     chartIn.replaceChildren(h('h2', {}, 'Messages in per second'),
-      lineChart(series('in'), { window: WINDOW }), legend());
+      lineChart(series('in'), axis), legend());
     chartOut.replaceChildren(h('h2', {}, 'Messages out per second'),
-      lineChart(series('out'), { window: WINDOW }), legend());
+      lineChart(series('out'), axis), legend());
 
     const edges = [];
     for (const s of all) {

@@ -51,10 +51,14 @@ export function mount(el, ctx) {
     }
   }
 
+  let seq = 0; // answers to older requests (an earlier prefix) are dropped
   async function load() {
+    const mine = ++seq;
     try {
       const r = await api(`/retained?prefix=${seg(prefix.value)}&limit=${PAGE}&offset=${offset}`);
-      list.replaceChildren(h('h2', {}, `${r.total} retained message${r.total === 1 ? '' : 's'}`),
+      if (mine !== seq) return;
+      list.replaceChildren(h('h2', {}, `${r.total} retained message${r.total === 1 ? '' : 's'}`,
+        prefix.value ? h('span', { class: 'muted' }, ` under “${prefix.value}”`) : ''),
         table([
           { title: 'Topic', cell: (m) => h('button', { class: 'link mono', onclick: () => show(m.topic) }, m.topic) },
           { title: 'Payload', cell: (m) => h('span', { class: 'mono clip' }, m.payload_encoding === 'utf8' ? m.payload : `(${m.payload_size} bytes binary)`) },
