@@ -12,11 +12,12 @@ function s(tag, attrs = {}, text) {
   return el;
 }
 
+// The top of the y axis: 4 gridline steps of a round size (1, 2, 2.5, 3, 4, 5, 6, 8 x 10^k).
 function niceMax(v) {
-  if (v <= 1) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+  if (v <= 4) return 4;
+  const raw = v / 4, p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= raw) return 4 * m * p;
+  return 40 * p;
 }
 
 // series: [{name, color, points: [rate, ...]}], newest last; `window` samples wide.

@@ -66,10 +66,12 @@ try {
   await page.getByText(`matching “${cfg.kick_client}”`).waitFor();
   await page.fill('#client-search', '');
   await page.getByText('matching').waitFor({ state: 'detached' });
+  await page.locator('tr[data-client="traffic-pub"]').waitFor();
+  await shot('clients');
   await page.locator(`tr[data-client="${cfg.kick_client}"] button.link`).click();
   await page.locator('.detail h2', { hasText: cfg.kick_client }).waitFor();
   await page.locator('.detail code', { hasText: cfg.kick_topic }).waitFor();
-  await shot('clients');
+  await shot('clients-detail');
   await page.click(`.detail button[data-kick="${cfg.kick_client}"]`);
   await page.getByText(`Disconnected ${cfg.kick_client} on node2.`).waitFor();
   await page.locator(`tr[data-client="${cfg.kick_client}"]`).waitFor({ state: 'detached' });
@@ -86,10 +88,11 @@ try {
   await page.click('a[data-page=retained]');
   await page.fill('#retained-prefix', cfg.retained_prefix);
   await page.getByText(`under “${cfg.retained_prefix}”`).waitFor();
+  await shot('retained');
   await page.locator(`tr[data-topic="${cfg.retained_topic}"]`).waitFor();
   await page.locator(`tr[data-topic="${cfg.retained_topic}"] button.link`).click();
   await page.locator('pre.payload', { hasText: cfg.retained_payload }).waitFor();
-  await shot('retained');
+  await shot('retained-detail');
   await page.click(`.detail button[data-delete="${cfg.retained_topic}"]`);
   await page.locator(`tr[data-topic="${cfg.retained_topic}"]`).waitFor({ state: 'detached' });
   ok('retained deleted');
