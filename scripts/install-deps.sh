@@ -14,7 +14,8 @@ PACKAGES=(
   # tests: real clients, servers and tools
   mosquitto mosquitto-clients python3 python3-paho-mqtt python3-yaml dnsmasq-base prometheus
   iproute2 procps openssl curl docker-compose gnuplot-nox
-  # dashboard end-to-end test (npm packages come from the npm registry, pinned in lock files)
+  # dashboard end-to-end test (npm packages come from the npm registry, pinned in lock files;
+  # Node.js >= 20.19 with npm is expected on the machine: Vite 7 needs it, Debian 12's is older)
   chromium
 )
 

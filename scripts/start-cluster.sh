@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Starts a local 3-node meshmq cluster on this machine and waits until it is formed.
 #
-# Node i (1..3): id node<i>, MQTT 1882+i, cluster gRPC 8071+10i, HTTP 8072+10i
-# (1883/8081/8082, 1884/8091/8092, 1885/8101/8102), static discovery of all three gRPC addresses.
+# Node i (1..3): id node<i>, MQTT 1882+i, cluster gRPC 8071+10i, HTTP 8072+10i, MQTT over
+# WebSocket 8073+10i (1883/8081/8082/8083, 1884/8091/8092/8093, 1885/8101/8102/8103), static
+# discovery of all three gRPC addresses. The dashboard is at http://127.0.0.1:8082/.
 #
 # Env:
 #   MESHMQ_BIN              meshmq binary (default build/src/meshmq, built with scripts/build.sh)
@@ -33,6 +34,7 @@ die() {
 mqtt_port() { echo $((1882 + $1 + OFFSET)); }
 grpc_port() { echo $((8071 + 10 * $1 + OFFSET)); }
 http_port() { echo $((8072 + 10 * $1 + OFFSET)); }
+ws_port() { echo $((8073 + 10 * $1 + OFFSET)); }  # the dashboard's live tail uses it
 
 # PID of node $1 if it is running (per its pid file), else nothing; exit status says which.
 running_pid() {
@@ -97,6 +99,7 @@ start_node() {
     --cluster-listen "$HOST:$(grpc_port "$i")" \
     --cluster-advertise "$HOST:$(grpc_port "$i")" \
     --http-listen "$HOST:$(http_port "$i")" \
+    --ws-listen "$HOST:$(ws_port "$i")" \
     --cluster-secret-file "$secret" \
     --discovery static --peers "$peers" \
     "${extra[@]}" >>"$log" 2>&1 </dev/null &
@@ -141,9 +144,9 @@ $(tail -n 20 "$RUN_DIR/node$i.log" 2>/dev/null)"
 print_summary() {
   local i
   for i in "${NODES[@]}"; do
-    printf 'node%s  pid %-7s mqtt %s:%s  cluster %s:%s  http http://%s:%s  log %s\n' "$i" \
-      "$(running_pid "$i")" "$HOST" "$(mqtt_port "$i")" "$HOST" "$(grpc_port "$i")" \
-      "$HOST" "$(http_port "$i")" "$RUN_DIR/node$i.log"
+    printf 'node%s  pid %-7s mqtt %s:%s  ws %s:%s  cluster %s:%s  dashboard http://%s:%s/  log %s\n' \
+      "$i" "$(running_pid "$i")" "$HOST" "$(mqtt_port "$i")" "$HOST" "$(ws_port "$i")" \
+      "$HOST" "$(grpc_port "$i")" "$HOST" "$(http_port "$i")" "$RUN_DIR/node$i.log"
   done
 }
 
@@ -164,6 +167,7 @@ main() {
     check_port_free "$(mqtt_port "$i")" "node$i MQTT"
     check_port_free "$(grpc_port "$i")" "node$i cluster"
     check_port_free "$(http_port "$i")" "node$i HTTP"
+    check_port_free "$(ws_port "$i")" "node$i WebSocket"
   done
   ensure_binary
   local secret peers=""

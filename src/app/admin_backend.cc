@@ -17,7 +17,8 @@ class ClusterNodeView : public http::ClusterView {
   std::vector<http::NodeInfo> Peers() override {
     std::vector<http::NodeInfo> out;
     for (const auto& m : cluster_.Members()) {
-      out.push_back(http::NodeInfo{m.node_id, m.address, m.state, false, m.routes});
+      out.push_back(http::NodeInfo{m.node_id, m.address, m.state, false, m.routes,
+                                   m.http_address, {}});
     }
     return out;
   }
@@ -93,6 +94,8 @@ std::unique_ptr<http::HttpServer> MakeHttpServer(const HttpWiring& wiring,
   http::BrokerBackendOptions backend;
   backend.node_id = wiring.broker->options().node_id;
   backend.listeners_ready = wiring.listeners_ready;
+  backend.http_address = wiring.http_address;
+  backend.listeners = wiring.listeners;
   http::HttpServerOptions options;
   options.host = config.http_listen.host;
   options.port = config.http_listen.port;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -22,7 +23,9 @@ struct HttpWiring {
   const discovery::PeerSource* peers = nullptr;  // null when no discovery runs (metrics only)
   // True once the node's listeners are up; /readyz answers 503 before.
   std::function<bool()> listeners_ready;
-  std::string api_token;  // empty = admin API open (no config field yet)
+  std::string api_token;  // empty = admin API open
+  std::string http_address;  // as announced to peers (HttpAdvertiseAddress)
+  std::map<std::string, std::string> listeners;  // client listeners: kind -> "host:port"
 };
 
 // The HTTP server for config.http_listen, not yet started; null when the host is "off".

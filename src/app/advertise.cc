@@ -36,4 +36,13 @@ std::string ClusterAdvertiseAddress(const config::Config& config) {
   return ip + ":" + port;
 }
 
+std::string HttpAdvertiseAddress(const config::Config& config) {
+  const config::HostPort& http = config.http_listen;
+  if (http.host == "off" || http.port == 0) return {};
+  if (http.host != "0.0.0.0" && http.host != "::" && !http.host.empty()) return http.ToString();
+  // A wildcard bind: peers reach the HTTP port on the host they already dial for the cluster.
+  std::string cluster = ClusterAdvertiseAddress(config);
+  return cluster.substr(0, cluster.rfind(':')) + ":" + std::to_string(http.port);
+}
+
 }  // namespace meshmq::app

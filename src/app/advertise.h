@@ -12,4 +12,9 @@ namespace meshmq::app {
 // when the node can be reached by something better.
 std::string ClusterAdvertiseAddress(const config::Config& config);
 
+// "host:port" where peers reach this node's HTTP admin API (announced in the cluster hello):
+// the HTTP listen address when it names a host, else the cluster advertise host with the HTTP
+// port. Empty when HTTP is off or bound to port 0 (unknown until it starts).
+std::string HttpAdvertiseAddress(const config::Config& config);
+
 }  // namespace meshmq::app

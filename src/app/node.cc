@@ -92,6 +92,7 @@ absl::Status Node::StartCluster() {
   options.secret = config_.cluster_secret;
   options.listen = config_.cluster_listen.ToString();
   options.advertise = ClusterAdvertiseAddress(config_);
+  options.http_address = HttpAdvertiseAddress(config_);
   options.failure_timeout_ms = static_cast<int>(config_.failure_timeout_ms);
   options.heartbeat_ms = std::max(50, options.failure_timeout_ms / 5);
   peer_source_ = peers.get();
@@ -148,6 +149,12 @@ absl::Status Node::Start() {
   wiring.peers = peer_source_;
   wiring.listeners_ready = [] { return true; };  // the HTTP server starts after the listeners
   wiring.api_token = config_.http_api_token;
+  wiring.http_address = HttpAdvertiseAddress(config_);
+  for (auto& l : listeners_) {
+    // Bound ports (port 0 resolved); a wildcard host is left for the client to replace.
+    std::string d = l->Describe();  // "ws 127.0.0.1:8083"
+    wiring.listeners[transport::ListenerKindName(l->kind())] = d.substr(d.find(' ') + 1);
+  }
   http_ = MakeHttpServer(wiring, config_);       // nullptr when --http-listen off
   if (http_) {
     if (absl::Status s = http_->Start(); !s.ok()) return s;

@@ -47,6 +47,7 @@ struct Peer {
   explicit Peer(size_t buffer_bytes) : out(buffer_bytes) {}
   std::string node_id;
   std::string address;  // its advertise address
+  std::string http_address;  // its HTTP admin API, from its hello or hello ack
   uint64_t incarnation = 0;
   enum class State { kAlive, kDown, kLeft } state = State::kAlive;
   int64_t last_heard_ms = 0;  // steady clock

@@ -200,6 +200,7 @@ std::vector<ClusterNode::MemberInfo> ClusterNode::Impl::Members() const {
     MemberInfo m;
     m.node_id = id;
     m.address = p->address;
+    m.http_address = p->http_address;
     m.incarnation = p->incarnation;
     switch (p->state) {
       case Peer::State::kAlive:

@@ -31,6 +31,9 @@ struct ClusterOptions {
   std::string secret;
   std::string listen;     // "host:port" for the gRPC server; port 0 picks a free port
   std::string advertise;  // "host:port" peers should dial; empty = the bound listen address
+  // "host:port" of this node's HTTP admin API, passed to peers in the hello so an admin API can
+  // reach theirs (cluster-wide views of the dashboard); empty when HTTP is off.
+  std::string http_address;
   int heartbeat_ms = 500;
   int failure_timeout_ms = 5000;
   size_t max_forward_batch = 256;
@@ -128,6 +131,7 @@ class ClusterNode {
   struct MemberInfo {
     std::string node_id;
     std::string address;
+    std::string http_address;  // its HTTP admin API as it announced it; empty when unknown
     uint64_t incarnation = 0;
     std::string state;  // alive|suspect|down|left
     size_t routes = 0;

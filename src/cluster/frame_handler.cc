@@ -118,6 +118,7 @@ bool ClusterNode::Impl::OnOutboundHello(Dialer* dialer, const v1::HelloAck& ack,
     return false;  // another address of the same node already has a live stream: keep it
   }
   ObserveIncarnationLocked(peer, ack.incarnation());
+  peer.http_address = ack.http_address();
   dialer->node_id = ack.node_id();
   dialer->connected_at_ms = SteadyMs();
   peer.out_link = link;
@@ -150,6 +151,7 @@ bool ClusterNode::Impl::OnInboundHello(const v1::Hello& hello, std::shared_ptr<L
     peer.state = Peer::State::kAlive;  // it came back after leaving; the snapshots follow
   }
   HeardFromLocked(peer);
+  peer.http_address = hello.http_address();
   if (!hello.advertise().empty() && peer.address != hello.advertise()) {
     if (!peer.address.empty()) {
       spdlog::info("cluster: {} moved from {} to {}", peer.node_id, peer.address,
@@ -165,6 +167,7 @@ bool ClusterNode::Impl::OnInboundHello(const v1::Hello& hello, std::shared_ptr<L
   peer.ack_dirty = false;
   ack->set_node_id(options_.node_id);
   ack->set_incarnation(options_.incarnation);
+  ack->set_http_address(options_.http_address);
   ack->set_forward_acked(peer.in.incarnation() == hello.incarnation() ? peer.in.Acked() : 0);
   return true;
 }

@@ -116,6 +116,7 @@ static StreamEnd RunStream(ClusterNode::Impl& impl, Dialer* dialer, v1::Cluster:
   hello->set_node_id(opts.node_id);
   hello->set_incarnation(opts.incarnation);
   hello->set_advertise(impl.bound_address());
+  hello->set_http_address(opts.http_address);
   v1::Frame ack;
   StreamEnd end = StreamEnd::kBroken;
   std::shared_ptr<Link> link;

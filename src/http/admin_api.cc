@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "http/api_json.h"
+#include "http/dashboard_files.h"
 #include "http/metrics_snapshot.h"
 
 namespace meshmq::http {
@@ -70,6 +71,10 @@ HttpResponse AdminApi::Handle(const HttpRequest& request) {
     }
     return HandleApi(request, *target);
   }
+  // The dashboard's files are public (like any login page); its data comes from /api/v1 above.
+  if (std::optional<HttpResponse> file = DashboardFile(path)) {
+    return get ? *std::move(file) : MethodNotAllowed("GET");
+  }
   return ErrorResponse(404, "no such endpoint");
 }
 
@@ -79,10 +84,18 @@ HttpResponse AdminApi::HandleApi(const HttpRequest& request, const Target& targe
   auto only = [&](std::string_view method, auto handler) {
     return m == method ? handler() : MethodNotAllowed(std::string(method));
   };
+  if (auto node = target.query.find("node"); node != target.query.end()) {
+    if (std::optional<HttpResponse> r = ForNode(request, node->second)) return *std::move(r);
+  }
+  if (auto scope = target.query.find("scope"); scope != target.query.end()) {
+    if (scope->second == "cluster") return ClusterScope(request, target);
+    if (scope->second != "local") return ErrorResponse(400, "scope must be local or cluster");
+  }
   if (path == "/nodes") return only("GET", [&] { return Nodes(); });
   if (path == "/clients") return only("GET", [&] { return Clients(target); });
   if (path == "/subscriptions") return only("GET", [&] { return Subscriptions(); });
   if (path == "/routes") return only("GET", [&] { return Routes(); });
+  if (path == "/stats") return only("GET", [&] { return Stats(); });
   if (path == "/retained") return only("GET", [&] { return RetainedList(target); });
   if (path == "/publish") return only("POST", [&] { return Publish(request.body); });
   // "/clients/{id}" and "/retained/{topic...}": the rest of the path, percent-decoded, so ids

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +37,9 @@ struct AdminApiOptions {
   std::string api_token;
   size_t default_page_size = 100;
   size_t max_page_size = 1000;
+  // How long a cluster-wide view (?scope=cluster) or a call for another node (?node=) waits for
+  // the peers' HTTP APIs.
+  std::chrono::milliseconds peer_timeout{1500};
 };
 
 class AdminApi {
@@ -58,6 +63,12 @@ class AdminApi {
   HttpResponse RetainedList(const Target& target);
   HttpResponse RetainedTopic(const std::string& method, const std::string& topic);
   HttpResponse Publish(const std::string& body);
+  HttpResponse Stats();
+  // ?node=<id> for another node: the request is passed to that node's API (cluster_api.cc).
+  // nullopt when node_id is this node.
+  std::optional<HttpResponse> ForNode(const HttpRequest& request, const std::string& node_id);
+  // ?scope=cluster: this node's answer merged with every reachable peer's (cluster_api.cc).
+  HttpResponse ClusterScope(const HttpRequest& request, const Target& target);
   bool Authorized(const HttpRequest& request) const;
   // offset/limit from the query; false (and `error` set) when malformed.
   bool PageOf(const Target& target, size_t& offset, size_t& limit, std::string& error) const;

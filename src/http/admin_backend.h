@@ -26,6 +26,12 @@ struct NodeInfo {
   std::string state;    // "alive" for this node; alive|suspect|down|left for peers
   bool self = false;
   size_t routes = 0;  // filters the node subscribes to (peers: as last announced)
+  // "host:port" of the node's HTTP admin API (peers: as announced in the cluster hello); what
+  // the cluster-wide API views call. Empty when unknown.
+  std::string http_address;
+  // This node only: its client listeners by kind ("mqtt", "ws", "mqtts", "wss") -> "host:port",
+  // so the dashboard knows where to open MQTT over WebSocket.
+  std::map<std::string, std::string> listeners;
 };
 
 struct SubscriptionInfo {

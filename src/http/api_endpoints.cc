@@ -127,6 +127,8 @@ HttpResponse AdminApi::Subscriptions() {
   return JsonResponse(200, json{{"total", subs->size()}, {"items", std::move(items)}});
 }
 
+HttpResponse AdminApi::Stats() { return JsonResponse(200, ToJson(backend_.Metrics())); }
+
 HttpResponse AdminApi::Routes() { return JsonResponse(200, ToJson(backend_.Routes())); }
 
 HttpResponse AdminApi::RetainedList(const Target& target) {

@@ -8,11 +8,52 @@ namespace meshmq::http {
 using nlohmann::json;
 
 json ToJson(const NodeInfo& node) {
-  return json{{"node_id", node.node_id},
-              {"address", node.address},
-              {"state", node.state},
-              {"self", node.self},
-              {"routes", node.routes}};
+  json out{{"node_id", node.node_id},
+           {"address", node.address},
+           {"state", node.state},
+           {"self", node.self},
+           {"routes", node.routes},
+           {"http_address", node.http_address}};
+  if (!node.listeners.empty()) out["listeners"] = node.listeners;
+  return out;
+}
+
+json ToJson(const MetricsSnapshot& m) {
+  const broker::StatsSnapshot& b = m.broker;
+  auto sum = [](const uint64_t (&by_qos)[3]) { return by_qos[0] + by_qos[1] + by_qos[2]; };
+  uint64_t dropped = 0;
+  for (uint64_t d : b.dropped) dropped += d;
+  json peers = json::array();
+  if (m.cluster) {
+    for (const PeerMetrics& p : m.cluster->peers) {
+      peers.push_back(json{{"node_id", p.node_id},
+                           {"state", p.state},
+                           {"forwarded_to", p.forwarded_to},
+                           {"received_from", p.received_from},
+                           {"queue_depth", p.queue_depth}});
+    }
+  }
+  return json{{"node_id", m.node_id},
+              {"version", m.version},
+              {"uptime_seconds", m.uptime_seconds},
+              {"connections", b.connections_current},
+              {"connections_total", b.connections_total},
+              {"sessions", b.sessions},
+              {"sessions_offline", b.sessions_offline},
+              {"subscriptions", b.subscriptions},
+              {"shared_subscriptions", b.shared_subscriptions},
+              {"retained", b.retained},
+              {"routes", b.routes},
+              {"remote_routes", m.remote_routes},
+              {"inflight", b.inflight},
+              {"messages_received", sum(b.messages_received)},
+              {"messages_sent", sum(b.messages_sent)},
+              {"bytes_received", b.bytes_received},
+              {"bytes_sent", b.bytes_sent},
+              {"messages_dropped", dropped},
+              {"resident_memory_bytes", m.process.resident_memory_bytes},
+              {"cpu_seconds", m.process.cpu_seconds},
+              {"peers", std::move(peers)}};
 }
 
 json ToJson(const ClientInfo& c) {

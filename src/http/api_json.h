@@ -6,6 +6,7 @@
 #include <string>
 
 #include "http/admin_backend.h"
+#include "http/metrics_snapshot.h"
 
 namespace meshmq::http {
 
@@ -15,6 +16,8 @@ nlohmann::json ToJson(const ClientDetail& client);
 nlohmann::json ToJson(const SubscriptionInfo& sub);
 nlohmann::json ToJson(const RoutesInfo& routes);
 nlohmann::json ToJson(const RetainedInfo& retained);
+// The node's counters for /api/v1/stats (the dashboard's overview); /metrics has everything.
+nlohmann::json ToJson(const MetricsSnapshot& metrics);
 
 // Serializes for a response body; invalid UTF-8 inside strings is replaced, never thrown on.
 std::string Dump(const nlohmann::json& value);

@@ -101,6 +101,8 @@ std::vector<NodeInfo> BrokerBackend::Nodes() {
   self.state = "alive";
   self.self = true;
   self.routes = broker_.LocalRoutes().size();
+  self.http_address = options_.http_address;
+  self.listeners = options_.listeners;
   std::vector<NodeInfo> out{self};
   if (cluster_ != nullptr) {
     for (NodeInfo& peer : cluster_->Peers()) out.push_back(std::move(peer));

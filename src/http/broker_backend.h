@@ -33,6 +33,8 @@ struct BrokerBackendOptions {
   std::chrono::milliseconds timeout{2000};  // for answers from the shards
   // Whether the node's listeners are up; empty = always.
   std::function<bool()> listeners_ready;
+  std::string http_address;                      // announced to peers; see NodeInfo
+  std::map<std::string, std::string> listeners;  // kind -> "host:port"; see NodeInfo
 };
 
 class BrokerBackend : public AdminBackend {

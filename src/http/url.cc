@@ -25,6 +25,23 @@ int Base64Value(char c) {
 
 }  // namespace
 
+std::string UrlEncode(std::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : in) {
+    bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '.' || c == '_' || c == '~';
+    if (plain) {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[uint8_t(c) >> 4];
+      out += kHex[uint8_t(c) & 15];
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> UrlDecode(std::string_view in, bool plus_is_space) {
   std::string out;
   out.reserve(in.size());

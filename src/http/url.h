@@ -12,6 +12,10 @@ namespace meshmq::http {
 // nullopt for a malformed escape.
 std::optional<std::string> UrlDecode(std::string_view in, bool plus_is_space);
 
+// Percent-encodes everything but RFC 3986 unreserved characters (for a query value or a path
+// segment).
+std::string UrlEncode(std::string_view in);
+
 struct Target {
   std::string path;  // still percent-encoded, so "%2F" inside a segment stays distinguishable
   std::map<std::string, std::string> query;  // decoded; the last of repeated keys wins

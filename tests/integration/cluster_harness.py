@@ -190,6 +190,8 @@ class Node:
                "--cluster-secret", self.secret or c.secret,
                "--failure-timeout", str(c.failure_timeout_ms), "--workers", "2",
                "--log-level", c.log_level]
+        if c.api_token:
+            cmd += ["--http-api-token", c.api_token]
         cmd += c.discovery_flags(self) + self.extra
         if self.netns:
             cmd = ["ip", "netns", "exec", self.netns] + cmd
@@ -256,10 +258,13 @@ class Node:
     def http(self, path, timeout=2.0):
         """(status, body) of GET path; (None, error) if the node does not answer."""
         url = "http://%s:%d%s" % (self.host, self.http_port, path)
+        token = self.cluster.api_token
+        request = urllib.request.Request(
+            url, headers={"Authorization": "Bearer " + token} if token else {})
 
         def get():
             try:
-                with urllib.request.urlopen(url, timeout=timeout) as r:
+                with urllib.request.urlopen(request, timeout=timeout) as r:
                     return r.status, r.read().decode()
             except urllib.error.HTTPError as e:
                 return e.code, e.read().decode()
@@ -311,7 +316,9 @@ class Cluster:
 
     def __init__(self, n=3, loopback_per_node=False, hosts=None, netns=None,
                  failure_timeout_ms=FAILURE_TIMEOUT_MS, discovery="static", dns=None,
-                 secret="test-secret", cluster_name="meshmq-test", log_level="info"):
+                 secret="test-secret", cluster_name="meshmq-test", log_level="info",
+                 api_token=None):
+        self.api_token = api_token  # sent to the admin API; the nodes get --http-api-token
         self.dir = tempfile.mkdtemp(prefix="meshmq-cluster-")
         self.failure_timeout_ms = failure_timeout_ms
         self.discovery = discovery

@@ -35,8 +35,8 @@ class HttpServerTest : public ::testing::Test {
   void SetUp() override { StartServer(); }
 
   static void Fill(FakeBackend& f) {
-    f.nodes = {{"n1", "10.0.0.1:8081", "alive", true, 2},
-               {"n2", "10.0.0.2:8081", "suspect", false, 1}};
+    f.nodes = {{"n1", "10.0.0.1:8081", "alive", true, 2, "", {}},
+               {"n2", "10.0.0.2:8081", "suspect", false, 1, "", {}}};
     for (const char* id : {"c", "a", "b", "dev-2", "dev-1"}) {
       ClientInfo c;
       c.client_id = id;
@@ -174,7 +174,8 @@ TEST_F(HttpServerTest, WrongMethodIs405WithAllow) {
 }
 
 TEST_F(HttpServerTest, UnknownPathIs404Json) {
-  for (const char* path : {"/", "/nope", "/api/v1", "/api/v1/nope", "/api/v2/nodes",
+  // "/" is the dashboard (cluster_api_test.cc).
+  for (const char* path : {"/nope", "/api/v1", "/api/v1/nope", "/api/v2/nodes",
                            "/api/v1/clients/", "/api/v1/retained/"}) {
     Reply r = Get(path);
     EXPECT_EQ(r.status, 404) << path;
