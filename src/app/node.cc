@@ -3,6 +3,8 @@
 #include <random>
 #include <thread>
 
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 
 #include "app/advertise.h"
@@ -28,6 +30,25 @@ broker::BrokerOptions BrokerOptionsFrom(const config::Config& c) {
   o.debug_fault_injection = c.debug_fault_injection;
   o.trace_clients = c.trace_clients;
   o.drain_timeout_ms = c.drain_timeout_ms;
+  o.max_connections_per_address = c.max_connections_per_address;
+  o.max_accept_rate = c.max_accept_rate;
+  o.max_publish_rate = c.max_publish_rate;
+  o.max_publish_bytes_rate = c.max_publish_bytes_rate;
+  o.max_subscriptions = c.max_subscriptions;
+  o.max_topic_levels = c.max_topic_levels;
+  o.max_outbound_bytes = c.max_outbound_bytes;
+  o.slow_consumer_policy = c.slow_consumer_policy == "disconnect"
+                               ? broker::SlowConsumerPolicy::kDisconnect
+                               : broker::SlowConsumerPolicy::kDrop;
+  uint64_t high = uint64_t{c.memory_high_water_mb} << 20;
+  if (high == 0) {
+    // A quarter of the machine: the account counts message bytes only, and the process needs
+    // room beyond them (connections, indexes, allocator slack).
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0) high = uint64_t(pages) * uint64_t(page) / 4;
+  }
+  o.memory_high_water_bytes = high;
+  o.memory_low_water_bytes = high / 100 * c.memory_low_water_percent;
   return o;
 }
 

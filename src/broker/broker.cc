@@ -15,7 +15,10 @@ int64_t NowMs() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-Broker::Broker(BrokerOptions options) : options_(std::move(options)) {
+Broker::Broker(BrokerOptions options)
+    : options_(std::move(options)),
+      address_limiter_(options_.max_connections_per_address),
+      memory_guard_(options_.memory_high_water_bytes, options_.memory_low_water_bytes) {
   int n = options_.workers > 0 ? options_.workers : 1;
   for (int i = 0; i < n; ++i) {
     contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
@@ -32,6 +35,32 @@ void Broker::Start() {
     threads_.emplace_back([ctx = ctx.get()] { ctx->run(); });
   }
   StartSysTimer();
+  if (options_.memory_high_water_bytes > 0) {
+    memory_timer_ = std::make_unique<boost::asio::steady_timer>(*contexts_[0]);
+    boost::asio::post(*contexts_[0], [this] { SampleMemory(); });
+  }
+}
+
+// Every kMemorySampleInterval on shard 0: a sum over a few counters, so cheap enough to keep the
+// reaction time short (a burst of publishes can only overshoot the mark for this long).
+void Broker::SampleMemory() {
+  int64_t total = MemoryAccount::Total();
+  if (memory_guard_.Update(total)) {
+    bool over = memory_guard_.overloaded();
+    memory_overloaded_.store(over, std::memory_order_relaxed);
+    if (over) {
+      spdlog::warn("overload: memory account {} bytes reached the high-water mark {}: refusing "
+                   "publishes and new sessions until below {}",
+                   total, memory_guard_.high(), memory_guard_.low());
+    } else {
+      spdlog::info("overload: memory account {} bytes fell below the low-water mark {}: "
+                   "accepting publishes again", total, memory_guard_.low());
+    }
+  }
+  memory_timer_->expires_after(kMemorySampleInterval);
+  memory_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopping()) SampleMemory();
+  });
 }
 
 void Broker::Stop() {
@@ -53,6 +82,9 @@ void Broker::Stop() {
   }
   if (sys_timer_) {
     boost::asio::post(*contexts_[0], [t = sys_timer_.get()] { t->cancel(); });
+  }
+  if (memory_timer_) {
+    boost::asio::post(*contexts_[0], [t = memory_timer_.get()] { t->cancel(); });
   }
   guards_.clear();
   auto deadline = std::chrono::steady_clock::now() +
@@ -122,6 +154,7 @@ void Broker::NodeDown(const std::string& node) {
 
 void Broker::DeliverForwarded(MessagePtr msg, bool to_subscribers, std::vector<std::string> shared,
                               std::function<void()> done) {
+  ChargeMemory(*msg);  // built by the cluster layer, not yet shared with any shard
   // Any shard can fan a forwarded message out to the others; spread the work by topic.
   size_t pick = std::hash<std::string>{}(msg->topic) % shards_.size();
   Shard* s = shards_[pick].get();
@@ -214,7 +247,14 @@ StatsSnapshot Broker::Stats() const {
     for (int d = 0; d < static_cast<int>(DropReason::kCount); ++d) out.dropped[d] += r(st.dropped[d]);
     out.session_failures += r(st.session_failures);
     out.protocol_errors += r(st.protocol_errors);
+    for (int e = 0; e < static_cast<int>(OverloadEvent::kCount); ++e) {
+      out.overload[e] += r(st.overload[e]);
+    }
   }
+  out.memory_accounted = MemoryAccount::Total();
+  out.memory_high_water = memory_guard_.high();
+  out.memory_low_water = memory_guard_.low();
+  out.memory_overloaded = memory_overloaded();
   out.retained = retained_.size();
   {
     absl::MutexLock lock(&routes_mu_);

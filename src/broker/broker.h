@@ -19,8 +19,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "auth/auth_service.h"
+#include "broker/address_limiter.h"
 #include "broker/client_registry.h"
 #include "broker/cluster_port.h"
+#include "broker/memory_account.h"
 #include "broker/message.h"
 #include "broker/options.h"
 #include "broker/retained_store.h"
@@ -39,7 +41,12 @@ struct StatsSnapshot {
   uint64_t bytes_received = 0, bytes_sent = 0;
   uint64_t dropped[static_cast<int>(DropReason::kCount)] = {};
   uint64_t session_failures = 0, protocol_errors = 0;
+  uint64_t overload[static_cast<int>(OverloadEvent::kCount)] = {};
   size_t retained = 0, routes = 0;
+  // The memory account and its marks (0 when no mark is set).
+  int64_t memory_accounted = 0;
+  uint64_t memory_high_water = 0, memory_low_water = 0;
+  bool memory_overloaded = false;
 };
 
 class Broker {
@@ -66,6 +73,12 @@ class Broker {
   boost::asio::thread_pool& auth_pool() { return *auth_pool_; }
   std::chrono::steady_clock::time_point started_at() const { return started_at_; }
   bool stopping() const { return stopping_.load(); }
+  // Connections per client address, shared by every listener (--max-connections-per-address).
+  AddressLimiter& address_limiter() { return address_limiter_; }
+  // True from the moment the memory account reached the high-water mark until it fell below the
+  // low one (sampled every kMemorySampleInterval); any thread.
+  bool memory_overloaded() const { return memory_overloaded_.load(std::memory_order_relaxed); }
+  static constexpr std::chrono::milliseconds kMemorySampleInterval{50};
 
   // Node-wide reference count of filters across shards; the first subscriber of a filter on this
   // node announces a route to the cluster, the last one withdraws it. Called on subscribe paths.
@@ -98,8 +111,12 @@ class Broker {
  private:
   void StartSysTimer();
   void PublishSys();
+  void SampleMemory();
 
   BrokerOptions options_;
+  // Before contexts_: connections still queued in an io_context release their slot when it is
+  // destroyed, so the limiter must outlive the contexts.
+  AddressLimiter address_limiter_;
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
   std::vector<std::unique_ptr<Shard>> shards_;
@@ -112,6 +129,9 @@ class Broker {
   std::chrono::steady_clock::time_point started_at_;
   std::atomic<bool> stopping_{false};
   std::unique_ptr<boost::asio::steady_timer> sys_timer_;
+  MemoryGuard memory_guard_;  // touched by the sampler on shard 0 only
+  std::atomic<bool> memory_overloaded_{false};
+  std::unique_ptr<boost::asio::steady_timer> memory_timer_;
 
   mutable absl::Mutex routes_mu_;
   absl::flat_hash_map<std::string, int> route_refs_ ABSL_GUARDED_BY(routes_mu_);

@@ -41,7 +41,12 @@ Client::Client(Shard& shard, ClientChannel& channel, uint64_t id)
       channel_(channel),
       id_(id),
       decoder_(codec::DecodeRole::kServer, shard.broker().options().max_packet_size),
-      timer_(shard.io()) {
+      timer_(shard.io()),
+      // One second's worth may be spent at once after a quiet period.
+      publish_messages_(shard.broker().options().max_publish_rate,
+                        shard.broker().options().max_publish_rate),
+      publish_bytes_(shard.broker().options().max_publish_bytes_rate,
+                     shard.broker().options().max_publish_bytes_rate) {
   last_packet_at_ = connected_at_ = std::chrono::steady_clock::now();
   shard_.AddClient(this);
   Inc(shard_.stats().connections_total);
@@ -58,8 +63,16 @@ Client::~Client() {
 void Client::OnBytes(std::string_view bytes) {
   if (state_ == State::kClosed) return;
   Inc(shard_.stats().bytes_received, bytes.size());
+  // No bytes: the transport resumes after a pause (PauseReading). The client kept sending while
+  // we did not read, so the pause does not count against its keep alive.
+  if (bytes.empty()) last_packet_at_ = std::chrono::steady_clock::now();
   decoder_.Feed(bytes);
   while (state_ != State::kClosed) {
+    // Back-pressure: what is already decoded-able waits in the decoder until the pause ends.
+    if (auto wait = ReadPause(); wait > std::chrono::steady_clock::duration::zero()) {
+      channel_.PauseReading(wait);
+      return;
+    }
     codec::DecodeResult result = decoder_.Next();
     if (result.status == codec::DecodeStatus::kNeedMore) return;
     if (result.status == codec::DecodeStatus::kError) {

@@ -19,6 +19,7 @@
 #include "auth/client_info.h"
 #include "broker/client_channel.h"
 #include "broker/session.h"
+#include "broker/token_bucket.h"
 #include "codec/decoder.h"
 #include "codec/packets.h"
 
@@ -53,6 +54,8 @@ class Client {
   // Closes the connection for `reason`: v5 clients get DISCONNECT (or CONNACK before CONNECT
   // completed) with that code first. Normal (kSuccess) closes send nothing for 3.x.
   void CloseWith(codec::ReasonCode reason, bool publish_will = true);
+  // Closes at once without flushing what is queued (slow consumer); the will is published.
+  void Abort();
   // Sends queued deliveries while the client's receive window has room.
   void DrainQueue();
   // Sends one delivery now (QoS>0 must fit the window; the caller checks CanSendQos()).
@@ -77,6 +80,18 @@ class Client {
   void ArmTimer();
   void OnTimer();
   void DetachSession(bool publish_will);
+
+  // Overload limits (client_limits.cc).
+  // How long to stop reading before decoding the next packet (zero = go on).
+  std::chrono::steady_clock::duration ReadPause();
+  void ChargePublish(const codec::Publish& publish);
+  // kSuccess, or why a PUBLISH is refused (memory, topic levels); counts the refusal.
+  codec::ReasonCode AdmitPublish(const codec::Publish& publish);
+  // kSuccess, or why one SUBSCRIBE filter is refused (quota, topic levels); counts the refusal.
+  codec::ReasonCode AdmitFilter(const std::string& filter);
+  // The connection has more unwritten bytes than max_outbound_bytes: applies the policy and
+  // returns true when the delivery must not be written.
+  bool OutboundFull();
 
   // Handlers, one file each (handle_*.cc).
   void HandleConnect(codec::Connect& connect);
@@ -141,6 +156,11 @@ class Client {
   // Packets the client pipelined after CONNECT while the session is being taken over.
   std::deque<codec::Packet> pending_;
   std::string scratch_;  // reusable encode buffer
+
+  // --max-publish-rate / --max-publish-bytes-rate, spent per PUBLISH, waited for before reading.
+  TokenBucket publish_messages_;
+  TokenBucket publish_bytes_;
+  bool slow_abort_pending_ = false;  // --slow-consumer-policy disconnect: close is posted
 };
 
 }  // namespace meshmq::broker

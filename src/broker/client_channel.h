@@ -2,6 +2,7 @@
 // WebSocket) and by test fakes; called only on the connection's shard thread.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -21,6 +22,12 @@ class ClientChannel {
   // Writes what is queued, then closes. The transport then calls Client::OnTransportClosed().
   virtual void Close() = 0;
   virtual const std::string& RemoteAddress() const = 0;
+  // Back-pressure: read nothing more for `wait`, then call Client::OnBytes({}) (so the client
+  // decodes what it already holds) and read again. Transports without it ignore the request.
+  virtual void PauseReading(std::chrono::steady_clock::duration wait) { (void)wait; }
+  // Closes at once, dropping whatever is queued (a consumer that stopped reading would never let
+  // a flush finish). The transport then calls Client::OnTransportClosed().
+  virtual void Abort() { Close(); }
 };
 
 }  // namespace meshmq::broker

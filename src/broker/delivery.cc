@@ -27,9 +27,12 @@ void Client::SendDelivery(Delivery delivery) {
     shard_.stats().Drop(DropReason::kExpired);  // [MQTT-3.3.2-5]
     return;
   }
+  // Slow consumer: QoS 0 is dropped rather than buffered without bound; QoS 1/2 is bounded by
+  // the inflight window and the session queue (and, with the disconnect policy, stays in the
+  // session to be resent).
+  bool full = OutboundFull();
   if (delivery.qos == 0) {
-    // Slow consumer: QoS 0 is dropped rather than buffered without bound.
-    if (channel_.QueuedBytes() > shard_.broker().options().max_outbound_bytes) {
+    if (full) {
       shard_.stats().Drop(DropReason::kSlowConsumer);
       return;
     }

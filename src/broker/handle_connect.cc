@@ -54,6 +54,14 @@ void Client::HandleConnect(codec::Connect& connect) {
                                                 : ReasonCode::kServerUnavailable);
     return;
   }
+  // Above the memory high-water mark no new session is started; a client resuming its session
+  // (clean start 0) is let in, since it is the one that drains a queue.
+  if (clean_start_ && shard_.broker().memory_overloaded()) {
+    shard_.NoteOverload(OverloadEvent::kConnectionRefusedMemory, remote_address());
+    CloseWith(version_ == ProtocolVersion::kV5 ? ReasonCode::kServerBusy
+                                                : ReasonCode::kServerUnavailable);
+    return;
+  }
   bool assigned_id = false;
   client_id_ = std::move(connect.client_id);
   if (client_id_.empty()) {

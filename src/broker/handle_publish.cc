@@ -64,8 +64,21 @@ void Client::HandlePublish(codec::Publish& publish) {
   if (options.debug_fault_injection && publish.topic == "$meshmq/debug/throw") {
     throw std::runtime_error("fault injection: $meshmq/debug/throw");
   }
-  ReasonCode ack_code = ReasonCode::kSuccess;
-  if (publish.topic.starts_with("$SYS")) {
+  ChargePublish(publish);
+  ReasonCode ack_code = AdmitPublish(publish);
+  if (ack_code != ReasonCode::kSuccess) {
+    if (version_ != ProtocolVersion::kV5 &&
+        (publish.qos > 0 || ack_code == ReasonCode::kTopicNameInvalid)) {
+      // 3.x acks carry no reason: closing without an ack leaves a QoS 1/2 message with the
+      // client, which sends it again on its next connection (docs/security.md).
+      CloseWith(ack_code);
+      return;
+    }
+    if (publish.qos == 0) {
+      if (ack_code == ReasonCode::kQuotaExceeded) shard_.stats().Drop(DropReason::kMemory);
+      return;
+    }
+  } else if (publish.topic.starts_with("$SYS")) {
     // $SYS is the broker's own namespace: client publishes there are acknowledged and dropped.
     shard_.stats().Drop(DropReason::kNotAuthorized);
     ack_code = ReasonCode::kNotAuthorized;

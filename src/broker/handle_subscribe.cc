@@ -35,6 +35,13 @@ void Client::HandleSubscribe(codec::Subscribe& subscribe) {
       CloseWith(ReasonCode::kProtocolError);  // [MQTT-3.8.3-4]
       return;
     }
+    if (ReasonCode refused = AdmitFilter(request.filter); refused != ReasonCode::kSuccess) {
+      // Per filter, like the ACL; 3.x has only 0x80 for any failure.
+      suback.reason_codes.push_back(version_ == ProtocolVersion::kV5
+                                        ? refused
+                                        : ReasonCode::kUnspecifiedError);
+      continue;
+    }
     if (!Authorized(auth::Action::kSubscribe, request.filter)) {
       // Refused per filter; the others in the packet proceed.
       suback.reason_codes.push_back(version_ == ProtocolVersion::kV5

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "codec/properties.h"
+#include "broker/memory_account.h"
 #include "codec/shared_bytes.h"
 
 namespace meshmq::broker {
@@ -29,7 +30,18 @@ struct Message {
   std::string origin_client_id;
   std::string origin_node;
   int64_t timestamp_ms = 0;  // when the broker accepted it (retained last-writer-wins)
+  // This message's share of the node's memory account (the high-water mark), set by whoever
+  // builds it (ChargeMemory) and returned when the last reference goes. Mutable only so that a
+  // message built elsewhere (a cluster forward) can be charged before it is shared.
+  mutable MemoryCharge charge;
 };
+
+// Charges `msg` to the memory account once: payload, topic and the struct itself.
+inline void ChargeMemory(const Message& msg) {
+  if (msg.charge.bytes() != 0) return;
+  msg.charge = MemoryCharge(static_cast<int64_t>(msg.payload.size() + msg.topic.size() +
+                                                 sizeof(Message)));
+}
 
 using MessagePtr = std::shared_ptr<const Message>;
 

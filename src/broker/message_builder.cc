@@ -32,6 +32,7 @@ MessagePtr MessageFromPublish(codec::Publish& publish, const std::string& client
   }
   msg->origin_client_id = client_id;
   msg->origin_node = node_id;
+  ChargeMemory(*msg);
   return msg;
 }
 

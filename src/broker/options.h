@@ -8,6 +8,12 @@
 
 namespace meshmq::broker {
 
+// What happens to a subscriber whose connection has more than max_outbound_bytes unwritten.
+enum class SlowConsumerPolicy {
+  kDrop,        // QoS 0 dropped; QoS 1/2 wait in the session queue (bounded, then dropped)
+  kDisconnect,  // the connection is closed at once (the session stays, if persistent)
+};
+
 struct BrokerOptions {
   std::string node_id = "meshmq";
   int workers = 1;
@@ -22,6 +28,18 @@ struct BrokerOptions {
   // Bytes queued on one connection's socket beyond which QoS 0 messages to it are dropped (the
   // slow-consumer policy); QoS 1/2 wait in the session queue instead.
   size_t max_outbound_bytes = 4 << 20;
+  SlowConsumerPolicy slow_consumer_policy = SlowConsumerPolicy::kDrop;
+  // Overload protection (docs/security.md); 0 = unlimited for each.
+  uint32_t max_connections_per_address = 0;
+  uint32_t max_accept_rate = 0;         // connections accepted per second, per listener
+  uint32_t max_publish_rate = 0;        // PUBLISH packets per second, per client
+  uint32_t max_publish_bytes_rate = 0;  // PUBLISH bytes (topic + payload) per second, per client
+  uint32_t max_subscriptions = 0;       // per session
+  uint32_t max_topic_levels = 128;      // of a topic name or filter
+  // Memory account (MemoryAccount) above which publishes and new sessions are refused, until it
+  // falls below the low mark; 0 = no limit.
+  uint64_t memory_high_water_bytes = 0;
+  uint64_t memory_low_water_bytes = 0;
   SharedStrategy shared_strategy = SharedStrategy::kRoundRobin;
   uint32_t sys_interval_s = 10;
   bool debug_fault_injection = false;

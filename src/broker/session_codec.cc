@@ -116,6 +116,7 @@ Delivery ReadDelivery(Reader& r) {
   m->origin_client_id = r.Str();
   m->origin_node = r.Str();
   m->timestamp_ms = static_cast<int64_t>(r.U64());
+  ChargeMemory(*m);
   d.msg = std::move(m);
   return d;
 }

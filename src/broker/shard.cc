@@ -114,6 +114,7 @@ void Shard::PublishWill(const codec::Will& will, const std::string& client_id) {
   msg->origin_client_id = client_id;
   msg->origin_node = broker_.options().node_id;
   msg->timestamp_ms = NowMs();
+  ChargeMemory(*msg);
   if (msg->retain) broker_.StoreRetained(msg, true);
   RouteScope scope;
   Route(msg, scope);

@@ -3,9 +3,11 @@
 // path; they talk by posting tasks to each other (see docs/architecture.md).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -46,6 +48,9 @@ class Shard {
   int index() const { return index_; }
   boost::asio::io_context& io() { return io_; }
   Stats& stats() { return stats_; }
+  // Counts an overload event; logs it (with `detail`) at most once per kOverloadLogInterval.
+  void NoteOverload(OverloadEvent event, std::string_view detail);
+  static constexpr std::chrono::seconds kOverloadLogInterval{10};
 
   // Connections.
   void AddClient(Client* client);
@@ -105,6 +110,7 @@ class Shard {
   int index_;
   boost::asio::io_context& io_;
   Stats stats_;
+  std::chrono::steady_clock::time_point overload_logged_[static_cast<int>(OverloadEvent::kCount)]{};
   uint64_t client_seq_ = 0;
   absl::flat_hash_map<uint64_t, Client*> clients_;
   absl::flat_hash_map<std::string, std::unique_ptr<Session>> sessions_;

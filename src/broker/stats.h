@@ -7,7 +7,27 @@
 
 namespace meshmq::broker {
 
-enum class DropReason { kQueueFull, kExpired, kNoSubscribers, kTooLarge, kNotAuthorized, kSlowConsumer, kCount };
+enum class DropReason {
+  kQueueFull, kExpired, kNoSubscribers, kTooLarge, kNotAuthorized, kSlowConsumer, kMemory, kCount
+};
+
+// What the overload limits did (docs/security.md, "Overload protection"). Rendered in /metrics
+// by src/http; each event is logged at most once per kOverloadLogInterval per shard.
+enum class OverloadEvent {
+  kConnectionRefusedPerAddress,  // accepted socket closed: too many from its address
+  kConnectionRefusedMemory,      // CONNECT refused above the memory high-water mark
+  kAcceptPaused,                 // accept loop waited for the connection-rate bucket
+  kReadPausedPublishRate,        // a client's reads paused: publish messages/s
+  kReadPausedPublishBytes,       // a client's reads paused: publish bytes/s
+  kReadPausedOutbound,           // a client's reads paused: its own outbound queue is full
+  kPublishRefusedMemory,         // PUBLISH refused above the memory high-water mark
+  kPublishRefusedTopicLevels,    // PUBLISH topic deeper than --max-topic-levels
+  kSubscribeRefusedQuota,        // filter beyond --max-subscriptions
+  kSubscribeRefusedTopicLevels,  // filter deeper than --max-topic-levels
+  kSlowConsumerDisconnect,       // --slow-consumer-policy disconnect closed a client
+  kCount
+};
+const char* OverloadEventName(OverloadEvent event);
 
 struct Stats {
   using Counter = std::atomic<uint64_t>;
@@ -26,6 +46,7 @@ struct Stats {
   Counter dropped[static_cast<int>(DropReason::kCount)]{};
   Counter session_failures{0};  // exceptions contained in a session's handler
   Counter protocol_errors{0};
+  Counter overload[static_cast<int>(OverloadEvent::kCount)]{};
 
   void Drop(DropReason reason) { dropped[static_cast<int>(reason)].fetch_add(1, std::memory_order_relaxed); }
 };

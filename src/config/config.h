@@ -53,6 +53,18 @@ struct Config {
   std::string shared_subscription_strategy = "round_robin";  // round_robin|random|hash_client_id
   uint32_t sys_interval_s = 10;           // --sys-interval: $SYS publish period, 0 = off
 
+  // --- overload protection (docs/security.md, "Overload protection"); 0 = unlimited
+  uint32_t max_connections_per_address = 0;  // --max-connections-per-address
+  uint32_t max_accept_rate = 1000;        // --max-accept-rate: connections/s per listener
+  uint32_t max_publish_rate = 0;          // --max-publish-rate: PUBLISH/s per client
+  uint32_t max_publish_bytes_rate = 0;    // --max-publish-bytes-rate: bytes/s per client
+  uint32_t max_subscriptions = 10000;     // --max-subscriptions per client session
+  uint32_t max_topic_levels = 128;        // --max-topic-levels of topic names and filters
+  uint32_t max_outbound_bytes = 4194304;  // --max-outbound-bytes unwritten per connection
+  std::string slow_consumer_policy = "drop";  // --slow-consumer-policy drop|disconnect
+  uint32_t memory_high_water_mb = 0;      // --memory-high-water-mb; 0 = a quarter of RAM
+  uint32_t memory_low_water_percent = 80;  // --memory-low-water-percent of the high mark
+
   // --- cluster (see docs/cluster.md)
   HostPort cluster_listen{"0.0.0.0", 8081};  // --cluster-listen
   std::string cluster_advertise;             // --cluster-advertise host:port; default derived

@@ -8,12 +8,58 @@
 namespace meshmq::http {
 namespace {
 
-constexpr const char* kDropReasons[] = {"queue_full", "expired",        "no_subscribers",
-                                        "too_large",  "not_authorized", "slow_consumer"};
+constexpr const char* kDropReasons[] = {"queue_full",     "expired",       "no_subscribers",
+                                        "too_large",      "not_authorized", "slow_consumer",
+                                        "memory"};
 static_assert(std::size(kDropReasons) == static_cast<size_t>(broker::DropReason::kCount));
 
 double D(uint64_t v) { return static_cast<double>(v); }
 double D(int64_t v) { return static_cast<double>(v); }
+
+// Overload protection (docs/security.md): one family per kind of action, labelled by reason.
+void RenderOverload(const broker::StatsSnapshot& b, PrometheusWriter& w) {
+  using E = broker::OverloadEvent;
+  auto n = [&](E e) { return D(b.overload[static_cast<int>(e)]); };
+  w.Family("meshmq_connections_refused_total", "counter",
+           "Connections refused by an overload limit, by reason.");
+  w.Sample("meshmq_connections_refused_total", {{"reason", "per_address"}},
+           n(E::kConnectionRefusedPerAddress));
+  w.Sample("meshmq_connections_refused_total", {{"reason", "memory"}},
+           n(E::kConnectionRefusedMemory));
+  w.Counter("meshmq_accept_paused_total",
+            "Times a listener waited before accepting (--max-accept-rate).", n(E::kAcceptPaused));
+  w.Family("meshmq_client_reads_paused_total", "counter",
+           "Times a client's reads were paused for back-pressure, by reason.");
+  w.Sample("meshmq_client_reads_paused_total", {{"reason", "publish_rate"}},
+           n(E::kReadPausedPublishRate));
+  w.Sample("meshmq_client_reads_paused_total", {{"reason", "publish_bytes_rate"}},
+           n(E::kReadPausedPublishBytes));
+  w.Sample("meshmq_client_reads_paused_total", {{"reason", "outbound_backlog"}},
+           n(E::kReadPausedOutbound));
+  w.Family("meshmq_publishes_refused_total", "counter",
+           "PUBLISH packets refused by an overload limit, by reason.");
+  w.Sample("meshmq_publishes_refused_total", {{"reason", "memory"}}, n(E::kPublishRefusedMemory));
+  w.Sample("meshmq_publishes_refused_total", {{"reason", "topic_levels"}},
+           n(E::kPublishRefusedTopicLevels));
+  w.Family("meshmq_subscriptions_refused_total", "counter",
+           "Subscription filters refused by an overload limit, by reason.");
+  w.Sample("meshmq_subscriptions_refused_total", {{"reason", "quota"}},
+           n(E::kSubscribeRefusedQuota));
+  w.Sample("meshmq_subscriptions_refused_total", {{"reason", "topic_levels"}},
+           n(E::kSubscribeRefusedTopicLevels));
+  w.Counter("meshmq_slow_consumer_disconnects_total",
+            "Connections closed by --slow-consumer-policy disconnect.",
+            n(E::kSlowConsumerDisconnect));
+  w.Gauge("meshmq_memory_accounted_bytes",
+          "Bytes of messages held (queued, in flight, retained), checked against the marks.",
+          D(b.memory_accounted));
+  w.Gauge("meshmq_memory_high_water_bytes", "Memory high-water mark; 0 = none.",
+          D(b.memory_high_water));
+  w.Gauge("meshmq_memory_low_water_bytes", "Publishes are accepted again below this.",
+          D(b.memory_low_water));
+  w.Gauge("meshmq_memory_overloaded", "1 while above the high-water mark (publishes refused).",
+          b.memory_overloaded ? 1 : 0);
+}
 
 void RenderBroker(const MetricsSnapshot& s, PrometheusWriter& w) {
   const broker::StatsSnapshot& b = s.broker;
@@ -54,6 +100,7 @@ void RenderBroker(const MetricsSnapshot& s, PrometheusWriter& w) {
             "Unexpected errors contained inside one session's handler.", D(b.session_failures));
   w.Counter("meshmq_protocol_errors_total", "Connections closed for an MQTT protocol error.",
             D(b.protocol_errors));
+  RenderOverload(b, w);
   w.Family("meshmq_routes", "gauge", "Distinct subscription filters, by where they live.");
   w.Sample("meshmq_routes", {{"scope", "local"}}, D(b.routes));
   w.Sample("meshmq_routes", {{"scope", "remote"}}, D(s.remote_routes));

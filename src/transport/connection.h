@@ -64,6 +64,8 @@ class Connection final : public broker::ClientChannel,
   std::size_t QueuedBytes() const override { return queue_.queued_bytes(); }
   void Close() override;
   const std::string& RemoteAddress() const override { return remote_; }
+  void PauseReading(std::chrono::steady_clock::duration wait) override;
+  void Abort() override { CloseSocket(); }  // a pending write fails and drops the queue
 
  private:
   void OnHandshake(const boost::system::error_code& ec);
@@ -89,6 +91,9 @@ class Connection final : public broker::ClientChannel,
   bool lingering_ = false;  // FIN sent; reading and discarding until the peer closes
   boost::asio::steady_timer linger_timer_{shard_.io()};
   bool closed_ = false;   // the socket is closed or closing politely; nothing more is written
+  // Back-pressure from the client (PauseReading): no read starts until resume_timer_ fires.
+  bool read_paused_ = false;
+  boost::asio::steady_timer resume_timer_{shard_.io()};
 };
 
 template <typename Transport>
@@ -137,8 +142,24 @@ void Connection<Transport>::DoRead() {
           if (self->lingering_ && !self->reading_) self->DoRead();
           return;
         }
-        self->DoRead();
+        if (!self->read_paused_) self->DoRead();
       });
+}
+
+// Back-pressure hook: the next read starts only after `wait`, once the client has decoded what it
+// already holds (OnBytes with no bytes), and only if that did not ask for another pause.
+template <typename Transport>
+void Connection<Transport>::PauseReading(std::chrono::steady_clock::duration wait) {
+  read_paused_ = true;
+  resume_timer_.expires_after(wait);
+  resume_timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+    if (ec || !self->read_paused_) return;
+    self->read_paused_ = false;
+    if (self->closed_ || !self->client_) return;
+    self->client_->OnBytes({});
+    if (self->client_->state() == broker::Client::State::kClosed) return;
+    if (!self->read_paused_ && !self->reading_) self->DoRead();
+  });
 }
 
 template <typename Transport>
@@ -210,6 +231,7 @@ void Connection<Transport>::CloseSocket() {
   closed_ = true;
   lingering_ = false;
   linger_timer_.cancel();
+  resume_timer_.cancel();
   boost::system::error_code ec;
   transport_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   transport_.socket().close(ec);

@@ -42,7 +42,9 @@ Listener::Listener(broker::Broker& broker, ListenerConfig config)
                              : std::chrono::milliseconds(broker.options().connect_timeout_ms)),
       tls_(config_.tls),
       acceptor_(broker.io(0)),
-      retry_timer_(broker.io(0)) {
+      retry_timer_(broker.io(0)),
+      // One second's worth of connections may arrive at once.
+      accept_bucket_(broker.options().max_accept_rate, broker.options().max_accept_rate) {
   if (handshake_timeout_.count() <= 0) handshake_timeout_ = std::chrono::seconds(10);
 }
 
@@ -98,8 +100,53 @@ void Listener::Stop() {
   });
 }
 
+namespace {
+
+// Makes a connection whose destruction gives its address slot back (when the limit is on), so
+// the count is right however the connection ends.
+template <typename C, typename... Args>
+std::shared_ptr<C> MakeConnection(broker::AddressLimiter& limiter, std::string ip, Args&&... args) {
+  if (!limiter.enabled()) return std::make_shared<C>(std::forward<Args>(args)...);
+  return std::shared_ptr<C>(new C(std::forward<Args>(args)...),
+                            [&limiter, ip = std::move(ip)](C* c) {
+                              delete c;
+                              limiter.Release(ip);
+                            });
+}
+
+}  // namespace
+
+bool Listener::AcceptAllowed() {
+  if (accept_bucket_.unlimited()) return true;
+  auto now = std::chrono::steady_clock::now();
+  auto wait = accept_bucket_.Wait(now);
+  if (wait <= std::chrono::steady_clock::duration::zero()) return true;
+  // Paused: further connections wait in the kernel's listen backlog (bounded by it), costing us
+  // nothing until their turn.
+  broker_.shard(0).NoteOverload(broker::OverloadEvent::kAcceptPaused, Describe());
+  retry_timer_.expires_after(wait);
+  retry_timer_.async_wait([this](const boost::system::error_code& e) {
+    if (!e) DoAccept();
+  });
+  return false;
+}
+
+bool Listener::AdmitAddress(tcp::socket& socket, std::string& ip) {
+  broker::AddressLimiter& limiter = broker_.address_limiter();
+  if (!limiter.enabled()) return true;
+  boost::system::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  ip = ec ? "unknown" : endpoint.address().to_string();
+  if (limiter.Acquire(ip)) return true;
+  // Refused before any byte is read: cheaper than a CONNACK, and the flood gets nothing.
+  broker_.shard(0).NoteOverload(broker::OverloadEvent::kConnectionRefusedPerAddress, ip);
+  socket.close(ec);
+  return false;
+}
+
 void Listener::DoAccept() {
   if (stopped_) return;
+  if (!AcceptAllowed()) return;
   int shard_index = next_shard_;
   next_shard_ = (next_shard_ + 1) % broker_.shard_count();
   broker::Shard& shard = broker_.shard(shard_index);
@@ -116,34 +163,43 @@ void Listener::DoAccept() {
                              });
                              return;
                            }
-                           StartConnection(shard, std::move(socket));
+                           accept_bucket_.Take(std::chrono::steady_clock::now(), 1);
+                           std::string ip;
+                           if (AdmitAddress(socket, ip)) {
+                             StartConnection(shard, std::move(socket), std::move(ip));
+                           }
                            DoAccept();
                          });
 }
 
 // Runs on shard 0; the connection is made and started on its own shard. The TLS context is
 // taken here, at accept time, so a reload applies to every handshake that starts after it.
-void Listener::StartConnection(broker::Shard& shard, tcp::socket socket) {
+void Listener::StartConnection(broker::Shard& shard, tcp::socket socket, std::string ip) {
   auto timeout = handshake_timeout_;
-  auto start = [&shard, timeout, socket = std::move(socket), kind = config_.kind, ws = config_.ws,
+  auto& limiter = broker_.address_limiter();
+  auto start = [&shard, &limiter, ip = std::move(ip), timeout, socket = std::move(socket),
+                kind = config_.kind, ws = config_.ws,
                 ctx = secure() ? tls_.Current() : nullptr]() mutable {
     switch (kind) {
       case ListenerKind::kTcp:
-        std::make_shared<Connection<TcpTransport>>(shard, timeout, std::move(socket))->Start();
+        MakeConnection<Connection<TcpTransport>>(limiter, std::move(ip), shard, timeout,
+                                                 std::move(socket))
+            ->Start();
         break;
       case ListenerKind::kTls:
-        std::make_shared<Connection<TlsTransport>>(shard, timeout, std::move(socket),
-                                                   std::move(ctx))
+        MakeConnection<Connection<TlsTransport>>(limiter, std::move(ip), shard, timeout,
+                                                 std::move(socket), std::move(ctx))
             ->Start();
         break;
       case ListenerKind::kWs:
-        std::make_shared<Connection<WsTransport<false>>>(shard, timeout, std::move(socket),
-                                                         std::move(ws))
+        MakeConnection<Connection<WsTransport<false>>>(limiter, std::move(ip), shard, timeout,
+                                                       std::move(socket), std::move(ws))
             ->Start();
         break;
       case ListenerKind::kWss:
-        std::make_shared<Connection<WsTransport<true>>>(shard, timeout, std::move(socket),
-                                                        std::move(ws), std::move(ctx))
+        MakeConnection<Connection<WsTransport<true>>>(limiter, std::move(ip), shard, timeout,
+                                                      std::move(socket), std::move(ws),
+                                                      std::move(ctx))
             ->Start();
         break;
     }

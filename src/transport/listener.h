@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "broker/broker.h"
+#include "broker/token_bucket.h"
 #include "transport/tls_context.h"
 #include "transport/ws_transport.h"
 
@@ -55,7 +56,11 @@ class Listener {
  private:
   bool secure() const;
   void DoAccept();
-  void StartConnection(broker::Shard& shard, boost::asio::ip::tcp::socket socket);
+  // False (and a rate-limit pause armed) when the connection-rate bucket is empty.
+  bool AcceptAllowed();
+  // False when the socket's address is over --max-connections-per-address (socket closed).
+  bool AdmitAddress(boost::asio::ip::tcp::socket& socket, std::string& ip);
+  void StartConnection(broker::Shard& shard, boost::asio::ip::tcp::socket socket, std::string ip);
 
   broker::Broker& broker_;
   const ListenerConfig config_;
@@ -64,6 +69,7 @@ class Listener {
   TlsContext tls_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
+  broker::TokenBucket accept_bucket_;  // --max-accept-rate; touched on shard 0 only
   int next_shard_ = 0;
   bool stopped_ = false;
 };

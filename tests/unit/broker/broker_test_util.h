@@ -51,6 +51,11 @@ class FakeChannel final : public ClientChannel {
   std::size_t QueuedBytes() const override { return queued_bytes; }
   void Close() override { ++close_calls; }
   const std::string& RemoteAddress() const override { return address_; }
+  void PauseReading(std::chrono::steady_clock::duration wait) override {
+    ++pause_calls;
+    last_pause = wait;
+  }
+  void Abort() override { ++abort_calls; }
 
   // Bytes sent since the last call.
   std::string TakeWire() { return std::exchange(wire_, std::string()); }
@@ -58,6 +63,9 @@ class FakeChannel final : public ClientChannel {
   std::size_t queued_bytes = 0;  // what QueuedBytes() reports (slow-consumer tests)
   int close_calls = 0;
   int sends_after_close = 0;
+  int pause_calls = 0;  // PauseReading (back-pressure) requests
+  std::chrono::steady_clock::duration last_pause{};
+  int abort_calls = 0;
 
  private:
   std::string wire_;
@@ -184,6 +192,17 @@ class TestConn {
     return sends_after_close_;
   }
   bool decode_error() const { return decode_error_; }
+  // Back-pressure requests and hard closes the client asked of its channel.
+  int pause_calls() {
+    int n = 0;
+    Do([&] { n = channel_.pause_calls; });
+    return n;
+  }
+  int abort_calls() {
+    int n = 0;
+    Do([&] { n = channel_.abort_calls; });
+    return n;
+  }
 
   // Threaded mode: polls until pred() is true or the timeout ends.
   bool WaitFor(const std::function<bool()>& pred,

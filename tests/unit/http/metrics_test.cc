@@ -54,6 +54,30 @@ TEST(Metrics, WithoutClusterPassesPromtoolAndOmitsClusterFamilies) {
   EXPECT_EQ(check.output, "");
 }
 
+TEST(Metrics, RendersOverloadFamilies) {
+  MetricsSnapshot s = FullSnapshot();
+  using E = broker::OverloadEvent;
+  s.broker.overload[static_cast<int>(E::kConnectionRefusedPerAddress)] = 2;
+  s.broker.overload[static_cast<int>(E::kReadPausedPublishRate)] = 5;
+  s.broker.overload[static_cast<int>(E::kSubscribeRefusedQuota)] = 3;
+  s.broker.overload[static_cast<int>(E::kSlowConsumerDisconnect)] = 1;
+  s.broker.dropped[static_cast<int>(broker::DropReason::kMemory)] = 6;
+  s.broker.memory_accounted = 1000;
+  s.broker.memory_high_water = 4096;
+  s.broker.memory_overloaded = true;
+  std::string text = RenderMetrics(s);
+  EXPECT_THAT(text, HasSubstr("meshmq_connections_refused_total{reason=\"per_address\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("meshmq_connections_refused_total{reason=\"memory\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("meshmq_client_reads_paused_total{reason=\"publish_rate\"} 5\n"));
+  EXPECT_THAT(text, HasSubstr("meshmq_subscriptions_refused_total{reason=\"quota\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("meshmq_slow_consumer_disconnects_total 1\n"));
+  EXPECT_THAT(text, HasSubstr("meshmq_messages_dropped_total{reason=\"memory\"} 6\n"));
+  EXPECT_THAT(text, HasSubstr("meshmq_memory_accounted_bytes 1000\n"));
+  EXPECT_THAT(text, HasSubstr("meshmq_memory_high_water_bytes 4096\n"));
+  EXPECT_THAT(text, HasSubstr("meshmq_memory_overloaded 1\n"));
+  EXPECT_THAT(text, HasSubstr("meshmq_accept_paused_total 0\n"));
+}
+
 TEST(Metrics, PromtoolRejectsBrokenText) {
   // Guards the check itself: a counter without _total and a bad line must fail.
   testing::PromtoolResult check = testing::RunPromtool("# TYPE x counter\nx 1\nnot a metric\n");
