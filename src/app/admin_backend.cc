@@ -93,6 +93,7 @@ std::unique_ptr<http::HttpServer> MakeHttpServer(const HttpWiring& wiring,
   http::BrokerBackendOptions backend;
   backend.node_id = wiring.broker->options().node_id;
   backend.listeners_ready = wiring.listeners_ready;
+  backend.extra_metrics = wiring.extra_metrics;
   http::HttpServerOptions options;
   options.host = config.http_listen.host;
   options.port = config.http_listen.port;

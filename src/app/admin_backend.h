@@ -23,6 +23,7 @@ struct HttpWiring {
   // True once the node's listeners are up; /readyz answers 503 before.
   std::function<bool()> listeners_ready;
   std::string api_token;  // empty = admin API open (no config field yet)
+  std::function<std::string()> extra_metrics;  // HTTP auth and bridge families; may be empty
 };
 
 // The HTTP server for config.http_listen, not yet started; null when the host is "off".

@@ -193,6 +193,11 @@ absl::StatusOr<Acl> Acl::Load(const std::string& path) {
 }
 
 bool Acl::Allowed(const ClientInfo& who, Action action, std::string_view topic_or_filter) const {
+  return Match(who, action, topic_or_filter).value_or(default_ == Effect::kAllow);
+}
+
+std::optional<bool> Acl::Match(const ClientInfo& who, Action action,
+                               std::string_view topic_or_filter) const {
   const std::string_view target =
       action == Action::kSubscribe ? StripSharePrefix(topic_or_filter) : topic_or_filter;
   for (const Rule& rule : rules_) {
@@ -203,7 +208,7 @@ bool Acl::Allowed(const ClientInfo& who, Action action, std::string_view topic_o
                                                    : FiltersOverlap(*filter, target);
     if (hit) return rule.effect == Effect::kAllow;
   }
-  return default_ == Effect::kAllow;
+  return std::nullopt;
 }
 
 }  // namespace meshmq::auth

@@ -50,6 +50,11 @@ class Acl {
   // "$share/group/" is stripped from subscribe filters first.
   bool Allowed(const ClientInfo& who, Action action, std::string_view topic_or_filter) const;
 
+  // The verdict of the first matching rule, or nullopt when no rule matches (the default is not
+  // applied): the HTTP ACL backend decides those (docs/extending.md, "Order of the checks").
+  std::optional<bool> Match(const ClientInfo& who, Action action,
+                            std::string_view topic_or_filter) const;
+
   Effect default_effect() const { return default_; }
   const std::vector<Rule>& rules() const { return rules_; }
 

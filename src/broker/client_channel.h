@@ -21,6 +21,8 @@ class ClientChannel {
   // Writes what is queued, then closes. The transport then calls Client::OnTransportClosed().
   virtual void Close() = 0;
   virtual const std::string& RemoteAddress() const = 0;
+  // An in-process client the operator configured (an MQTT bridge): no password or ACL checks.
+  virtual bool Trusted() const { return false; }
 };
 
 }  // namespace meshmq::broker

@@ -33,6 +33,8 @@ struct BrokerBackendOptions {
   std::chrono::milliseconds timeout{2000};  // for answers from the shards
   // Whether the node's listeners are up; empty = always.
   std::function<bool()> listeners_ready;
+  // Extra /metrics families (Prometheus text) from src/app; empty = none.
+  std::function<std::string()> extra_metrics;
 };
 
 class BrokerBackend : public AdminBackend {
