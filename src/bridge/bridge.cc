@@ -297,7 +297,9 @@ void Bridge::OnLocalMessage(codec::Publish p) {
   uint8_t qos = 0;
   std::optional<std::string> remote = MapTopic(config_.out, p.topic, &qos);
   if (!remote) return;
-  if (queue_.size() + inflight_.size() >= config_.queue_size) {
+  // The bound is on the waiting queue; the in-flight window (max_inflight) is bounded on its own
+  // and rejoins the queue's front on a disconnect, so at most queue_size + max_inflight wait.
+  if (queue_.size() >= config_.queue_size) {
     stats_->dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }

@@ -153,6 +153,7 @@ class BridgeTest(BrokerTestCase):
         # And the bridge works on as before.
         local.publish("out/r", b"after", 1)
         self.assertEqual(remote.messages.wait_for(QUEUE + 1)[-1].payload, b"after")
+        self.assertEqual(self.metric('meshmq_bridge_dropped_total{bridge="m"}'), 5)
 
     def test_no_message_loops(self):
         for topic in ("loop", "loop3"):
