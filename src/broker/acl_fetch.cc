@@ -11,6 +11,7 @@
 #include "broker/broker.h"
 #include "broker/client.h"
 #include "broker/shard.h"
+#include "codec/topic_rules.h"
 
 namespace meshmq::broker {
 
@@ -46,6 +47,7 @@ std::vector<Client::AclQuery> Client::UndecidedAcl(const codec::Packet& packet) 
     }
   } else if (const auto* s = std::get_if<codec::Subscribe>(&packet)) {
     for (const auto& request : s->subscriptions) {
+      if (!codec::IsValidTopicFilter(request.filter)) continue;  // refused by the handler
       if (!LocalVerdict(auth::Action::kSubscribe, request.filter)) {
         out.push_back({auth::Action::kSubscribe, request.filter});
       }
