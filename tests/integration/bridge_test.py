@@ -23,13 +23,14 @@ QUEUE = 20
 
 
 class Mosquitto:
-    def __init__(self, directory):
+    def __init__(self, directory, extra=""):
         self.port = free_port()
         self.dir = directory
         self.conf = os.path.join(directory, "mosquitto.conf")
         with open(self.conf, "w") as f:
             f.write("listener %d %s\nallow_anonymous true\npersistence true\n"
-                    "persistence_location %s/\nautosave_interval 0\n" % (self.port, HOST, directory))
+                    "persistence_location %s/\nautosave_interval 0\n%s"
+                    % (self.port, HOST, directory, extra))
         self.proc = None
 
     def start(self):
@@ -55,8 +56,32 @@ class Mosquitto:
         self.proc = None
 
 
+class MetricsMixin:
+    """/metrics of the broker under test (self.http_port)."""
+
+    def metrics(self):
+        url = "http://%s:%d/metrics" % (HOST, self.http_port)
+        return urllib.request.urlopen(url, timeout=5).read().decode()
+
+    def metric(self, sample):
+        m = re.search(r"^%s (\S+)$" % re.escape(sample), self.metrics(), re.M)
+        return float(m.group(1)) if m else None
+
+    def wait_metric(self, sample, value, timeout=10, at_least=False):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                got = self.metric(sample)
+                if got == value or (at_least and got is not None and got >= value):
+                    return
+            except OSError:  # the HTTP listener starts just after the MQTT one
+                pass
+            time.sleep(0.05)
+        self.fail("%s never became %s (is %s)" % (sample, value, self.metric(sample)))
+
+
 @unittest.skipUnless(os.path.exists(MOSQUITTO), "needs Debian's mosquitto")
-class BridgeTest(BrokerTestCase):
+class BridgeTest(MetricsMixin, BrokerTestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="meshmq-bridge-")
         os.chmod(self.tmp, 0o777)  # mosquitto started as root drops to its own user to save
@@ -84,25 +109,6 @@ class BridgeTest(BrokerTestCase):
         super().setUp()
         self.wait_metric('meshmq_bridge_connected{bridge="m"}', 1)
         self.wait_metric('meshmq_bridge_connected{bridge="v3"}', 1)
-
-    def metrics(self):
-        url = "http://%s:%d/metrics" % (HOST, self.http_port)
-        return urllib.request.urlopen(url, timeout=5).read().decode()
-
-    def metric(self, sample):
-        m = re.search(r"^%s (\S+)$" % re.escape(sample), self.metrics(), re.M)
-        return float(m.group(1)) if m else None
-
-    def wait_metric(self, sample, value, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if self.metric(sample) == value:
-                    return
-            except OSError:  # the HTTP listener starts just after the MQTT one
-                pass
-            time.sleep(0.05)
-        self.fail("%s never became %s (is %s)" % (sample, value, self.metric(sample)))
 
     def remote_client(self, client_id=None, **kw):
         c = Client(self.remote.port, client_id or self.cid("remote"), 5, **kw)
@@ -174,6 +180,56 @@ class BridgeTest(BrokerTestCase):
             for direction in ("in", "out"):
                 self.assertEqual(self.metric('meshmq_bridge_messages_total{bridge="%s",'
                                              'direction="%s"}' % (bridge, direction)), 1)
+
+
+@unittest.skipUnless(os.path.exists(MOSQUITTO), "needs Debian's mosquitto")
+class TlsBridgeTest(MetricsMixin, BrokerTestCase):
+    """The bridge verifies the remote's certificate (CA and host name) and presents its own."""
+
+    def setUp(self):
+        from tls_test import Pki
+        self.pki = pki = Pki()
+        self.addCleanup(pki.remove)
+        os.chmod(pki.dir, 0o755)  # mosquitto may read its files as its own user
+        for name in os.listdir(pki.dir):
+            os.chmod(pki.path(name), 0o644)
+        self.tmp = tempfile.mkdtemp(prefix="meshmq-bridge-tls-")
+        os.chmod(self.tmp, 0o777)
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.plain = free_port()  # a plain listener for the test's own subscriber
+        self.remote = Mosquitto(self.tmp, "cafile %s\ncertfile %s\nkeyfile %s\n"
+                                "require_certificate true\nlistener %d %s\n"
+                                % (pki.path("ca.pem"), pki.path("server.pem"),
+                                   pki.path("server.key"), self.plain, HOST))
+        self.remote.start()
+        self.addCleanup(self.remote.stop)
+        address = "%s:%d" % (HOST, self.remote.port)
+        bridges = [{"name": "t", "address": address,
+                    "tls": {"ca": pki.path("ca.pem"), "cert": pki.path("client.pem"),
+                            "key": pki.path("client.key")},
+                    "out": [{"filter": "s/#", "prefix": "tls/", "qos": 1}]},
+                   {"name": "wrong-ca", "address": address, "reconnect_min_ms": 100,
+                    "tls": {"ca": pki.path("other-ca.pem"), "cert": pki.path("client.pem"),
+                            "key": pki.path("client.key")},
+                    "out": [{"filter": "w/#", "prefix": "", "qos": 1}]}]
+        config = os.path.join(self.tmp, "meshmq.json")
+        with open(config, "w") as f:
+            json.dump({"bridges": bridges}, f)
+        self.http_port = free_port()
+        self.broker_options = {"config": config, "http_listen": "%s:%d" % (HOST, self.http_port)}
+        super().setUp()
+
+    def test_tls_with_client_certificate(self):
+        self.wait_metric('meshmq_bridge_connected{bridge="t"}', 1)
+        sub = Client(self.plain, self.cid("remote"), 5)
+        self.addCleanup(sub.stop)
+        sub.connect()
+        sub.subscribe("tls/#", 1)
+        self.client().publish("s/x", b"secure", 1)
+        self.assertEqual([m.topic for m in sub.messages.wait_for(1)], ["tls/s/x"])
+        # The bridge trusting another CA never connects: the remote is not who it should be.
+        self.wait_metric('meshmq_bridge_reconnects_total{bridge="wrong-ca"}', 2, at_least=True)
+        self.assertEqual(self.metric('meshmq_bridge_connected{bridge="wrong-ca"}'), 0)
 
 
 if __name__ == "__main__":
