@@ -96,6 +96,7 @@ std::unique_ptr<http::HttpServer> MakeHttpServer(const HttpWiring& wiring,
   backend.listeners_ready = wiring.listeners_ready;
   backend.http_address = wiring.http_address;
   backend.listeners = wiring.listeners;
+  backend.extra_metrics = wiring.extra_metrics;
   http::HttpServerOptions options;
   options.host = config.http_listen.host;
   options.port = config.http_listen.port;

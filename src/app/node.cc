@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/advertise.h"
+#include "app/extensions.h"
 #include "discovery/peer_source.h"
 
 namespace meshmq::app {
@@ -130,6 +131,7 @@ absl::Status Node::StartCluster() {
 
 absl::Status Node::StartAuth() {
   if (config_.password_file.empty() && config_.acl_file.empty() &&
+      config_.auth_http_url.empty() && config_.acl_http_url.empty() &&
       config_.allow_anonymous != "false") {
     return absl::OkStatus();  // open broker: no checks at all
   }
@@ -137,6 +139,7 @@ absl::Status Node::StartAuth() {
   options.password_file = config_.password_file;
   options.acl_file = config_.acl_file;
   if (config_.allow_anonymous != "auto") options.allow_anonymous = config_.allow_anonymous == "true";
+  options.http = HttpAuthOptionsFrom(config_);
   auto service = auth::AuthService::Create(options);
   if (!service.ok()) return service.status();
   auth_ = std::move(*service);
@@ -145,6 +148,26 @@ absl::Status Node::StartAuth() {
                config_.password_file.empty() ? "none" : config_.password_file,
                config_.acl_file.empty() ? "none" : config_.acl_file, config_.allow_anonymous);
   return absl::OkStatus();
+}
+
+absl::Status Node::StartBridges() {
+  auto configs = bridge::ParseBridges(config_.bridges);
+  if (!configs.ok()) return configs.status();
+  if (configs->empty()) return absl::OkStatus();
+  // One node per cluster runs the bridges: the live node with the lowest node id, once the
+  // cluster view is complete (docs/extending.md, "Bridges in a cluster").
+  std::function<bool()> should_run;
+  if (cluster_) {
+    should_run = [cluster = cluster_.get(), self = config_.node_id] {
+      if (!cluster->Ready()) return false;
+      for (const auto& m : cluster->Members()) {
+        if ((m.state == "alive" || m.state == "suspect") && m.node_id < self) return false;
+      }
+      return true;
+    };
+  }
+  bridges_ = std::make_unique<bridge::BridgeManager>(*broker_, *std::move(configs), should_run);
+  return bridges_->Start();
 }
 
 void Node::Reload() {
@@ -160,6 +183,7 @@ absl::Status Node::Start() {
   }
   if (absl::Status s = StartCluster(); !s.ok()) return s;
   broker_->Start();
+  if (absl::Status s = StartBridges(); !s.ok()) return s;
   for (auto& l : listeners_) {
     l->Start();
     spdlog::info("listening: {}", l->Describe());
@@ -176,6 +200,7 @@ absl::Status Node::Start() {
     std::string d = l->Describe();  // "ws 127.0.0.1:8083"
     wiring.listeners[transport::ListenerKindName(l->kind())] = d.substr(d.find(' ') + 1);
   }
+  wiring.extra_metrics = [this] { return ExtensionMetrics(auth_.get(), bridges_.get()); };
   http_ = MakeHttpServer(wiring, config_);       // nullptr when --http-listen off
   if (http_) {
     if (absl::Status s = http_->Start(); !s.ok()) return s;
@@ -193,6 +218,7 @@ void Node::Stop() {
   if (http_) http_->SetShuttingDown();  // /readyz answers 503 from now until the exit
   for (auto& l : listeners_) l->Stop();
   // Leave first so peers drop our routes at once and stop forwarding to us.
+  if (bridges_) bridges_->Stop();  // before the broker: their local sessions live on its shards
   if (cluster_) cluster_->Stop(/*graceful_leave=*/true);
   broker_->Stop();
   if (http_) http_->Stop();  // last: it holds references to the broker and cluster

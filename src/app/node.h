@@ -7,6 +7,7 @@
 #include "app/admin_backend.h"
 #include "app/cluster_adapter.h"
 #include "auth/auth_service.h"
+#include "bridge/bridge_manager.h"
 #include "broker/broker.h"
 #include "cluster/cluster_node.h"
 #include "config/config.h"
@@ -36,6 +37,7 @@ class Node {
  private:
   absl::Status StartCluster();
   absl::Status StartAuth();
+  absl::Status StartBridges();
 
   config::Config config_;
   std::unique_ptr<broker::Broker> broker_;
@@ -45,6 +47,7 @@ class Node {
   const discovery::PeerSource* peer_source_ = nullptr;  // owned by cluster_
   std::unique_ptr<http::HttpServer> http_;
   std::unique_ptr<auth::AuthService> auth_;
+  std::unique_ptr<bridge::BridgeManager> bridges_;  // null without configured bridges
   bool stopped_ = false;
 };
 

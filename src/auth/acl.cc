@@ -205,41 +205,62 @@ absl::StatusOr<Acl> Acl::Load(const std::string& path) {
 
 bool Acl::Allowed(const ClientInfo& who, Action action, std::string_view topic_or_filter) const {
   if (action == Action::kSubscribe) return SubscribeScope(who, topic_or_filter) != Scope::kNone;
-  return TopicAllowed(who, Action::kPublish, topic_or_filter);
+  return TopicMatch(who, Action::kPublish, topic_or_filter).value_or(default_ == Effect::kAllow);
 }
 
-bool Acl::TopicAllowed(const ClientInfo& who, Action action, std::string_view topic) const {
+std::optional<bool> Acl::Match(const ClientInfo& who, Action action,
+                               std::string_view topic_or_filter) const {
+  if (action == Action::kPublish) return TopicMatch(who, action, topic_or_filter);
+  const SubscribeWalk walk = WalkSubscribe(who, topic_or_filter);
+  if (walk.decided) return *walk.decided != Scope::kNone;
+  // Rules reach part of the filter: granted and filtered per message. No rule reaches it at all:
+  // undecided (the HTTP ACL backend, else the default, decides).
+  if (walk.some_allowed) return true;
+  return std::nullopt;
+}
+
+std::optional<bool> Acl::TopicMatch(const ClientInfo& who, Action action,
+                                    std::string_view topic) const {
   for (const Rule& rule : rules_) {
     if (!ActionMatches(rule.actions, action) || !WhoMatches(rule, who)) continue;
     const std::optional<std::string> filter = SubstituteFilter(rule, who);
     if (filter && FilterCovers(*filter, topic)) return rule.effect == Effect::kAllow;
   }
-  return default_ == Effect::kAllow;
+  return std::nullopt;
 }
 
-Acl::Scope Acl::SubscribeScope(const ClientInfo& who, std::string_view requested) const {
+Acl::SubscribeWalk Acl::WalkSubscribe(const ClientInfo& who, std::string_view requested) const {
   const std::string_view target = StripSharePrefix(requested);
   // Walk the rules as each topic of `target` would: a rule that covers the whole filter decides
   // for every topic not already decided by an earlier, partly overlapping rule.
-  bool some_allowed = false;
-  bool some_denied = false;
+  SubscribeWalk walk;
   for (const Rule& rule : rules_) {
     if (!ActionMatches(rule.actions, Action::kSubscribe) || !WhoMatches(rule, who)) continue;
     const std::optional<std::string> filter = SubstituteFilter(rule, who);
     if (!filter || !FiltersOverlap(*filter, target)) continue;
     const bool allow = rule.effect == Effect::kAllow;
     if (FilterCovers(*filter, target)) {
-      if (allow) return some_denied ? Scope::kSome : Scope::kAll;
-      return some_allowed ? Scope::kSome : Scope::kNone;
+      if (allow) {
+        walk.decided = walk.some_denied ? Scope::kSome : Scope::kAll;
+      } else {
+        walk.decided = walk.some_allowed ? Scope::kSome : Scope::kNone;
+      }
+      return walk;
     }
-    (allow ? some_allowed : some_denied) = true;
+    (allow ? walk.some_allowed : walk.some_denied) = true;
   }
-  if (default_ == Effect::kAllow) return some_denied ? Scope::kSome : Scope::kAll;
-  return some_allowed ? Scope::kSome : Scope::kNone;
+  return walk;
+}
+
+Acl::Scope Acl::SubscribeScope(const ClientInfo& who, std::string_view requested) const {
+  const SubscribeWalk walk = WalkSubscribe(who, requested);
+  if (walk.decided) return *walk.decided;
+  if (default_ == Effect::kAllow) return walk.some_denied ? Scope::kSome : Scope::kAll;
+  return walk.some_allowed ? Scope::kSome : Scope::kNone;
 }
 
 bool Acl::MayReceive(const ClientInfo& who, std::string_view topic) const {
-  return TopicAllowed(who, Action::kSubscribe, topic);
+  return TopicMatch(who, Action::kSubscribe, topic).value_or(default_ == Effect::kAllow);
 }
 
 }  // namespace meshmq::auth

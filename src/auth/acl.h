@@ -65,13 +65,26 @@ class Acl {
   // which MQTT 5 allows when the server does not wish to reveal the reason (a client cannot
   // probe which topics a rule protects).
   bool hide_denials() const { return hide_denials_; }
+  // The verdict of the first matching rule, or nullopt when no rule matches (the default is not
+  // applied): the HTTP ACL backend decides those (docs/extending.md, "Order of the checks").
+  std::optional<bool> Match(const ClientInfo& who, Action action,
+                            std::string_view topic_or_filter) const;
 
   Effect default_effect() const { return default_; }
   const std::vector<Rule>& rules() const { return rules_; }
 
  private:
-  // First rule for `action` whose filter matches the topic name decides, else the default.
-  bool TopicAllowed(const ClientInfo& who, Action action, std::string_view topic) const;
+  // First rule for `action` whose filter matches the topic name, or nullopt when none does.
+  std::optional<bool> TopicMatch(const ClientInfo& who, Action action,
+                                 std::string_view topic) const;
+  // The subscribe rules walked for a requested filter: `decided` once a rule covers all of it,
+  // else what the partly overlapping rules said.
+  struct SubscribeWalk {
+    std::optional<Scope> decided;
+    bool some_allowed = false;
+    bool some_denied = false;
+  };
+  SubscribeWalk WalkSubscribe(const ClientInfo& who, std::string_view requested) const;
 
   Effect default_;
   bool hide_denials_ = false;

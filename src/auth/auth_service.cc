@@ -47,6 +47,11 @@ absl::StatusOr<std::unique_ptr<AuthService>> AuthService::Create(AuthOptions opt
   std::unique_ptr<AuthService> service(new AuthService(std::move(options)));
   absl::StatusOr<Snapshot> snapshot = service->LoadFiles();
   if (!snapshot.ok()) return snapshot.status();
+  if (service->options_.http.enabled()) {
+    auto http = HttpAuthBackend::Create(service->options_.http);
+    if (!http.ok()) return http.status();
+    service->http_ = *std::move(http);
+  }
   absl::MutexLock lock(&service->mu_);
   service->snapshot_ = *std::move(snapshot);
   return service;
@@ -126,6 +131,35 @@ AuthResult AuthService::Authenticate(const ClientInfo& who,
   limiter_.RecordFailure(ip, now);
   LogRefusal(who, password.has_value() ? "bad user name or password" : "no password");
   return AuthResult::kBadCredentials;
+}
+
+void AuthService::AuthenticateAsync(const ClientInfo& who, std::optional<std::string> password,
+                                    int protocol_version,
+                                    std::function<void(AuthResult, bool)> done) {
+  const Snapshot snapshot = Current();
+  const bool in_file = who.has_username && snapshot.passwords != nullptr &&
+                       snapshot.passwords->Contains(who.username);
+  if (http_ == nullptr || !http_->has_auth() || in_file) {
+    std::optional<std::string_view> pw;
+    if (password) pw = *password;
+    done(Authenticate(who, pw), false);
+    return;
+  }
+  // The failed-login limiter is not applied here: it exists to spare PBKDF2 CPU, and the HTTP
+  // service sees every attempt and can throttle by its own rules (docs/extending.md).
+  LoginRequest request{who, std::nullopt, protocol_version};
+  if (password) request.password = *password;
+  // The request copies what it needs before Login returns; the callback keeps its own copies.
+  http_->Login(request, [user = std::string(who.username), has_user = who.has_username,
+                         id = std::string(who.client_id), ip = std::string(who.address),
+                         done = std::move(done)](Decision d) {
+    if (d.allow) {
+      done(AuthResult::kAllowed, d.superuser);
+      return;
+    }
+    LogRefusal(ClientInfo{user, has_user, id, ip}, "refused by the HTTP auth backend");
+    done(d.not_authorized ? AuthResult::kNotAuthorized : AuthResult::kBadCredentials, false);
+  });
 }
 
 bool AuthService::AuthorizePublish(const ClientInfo& who, std::string_view topic) const {

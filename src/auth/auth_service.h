@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "auth/acl.h"
 #include "auth/client_info.h"
+#include "auth/http_backend.h"
 #include "auth/password_file.h"
 #include "auth/rate_limiter.h"
 
@@ -31,6 +33,7 @@ struct AuthOptions {
   // password file. false without a password file is rejected by Create (nobody could log in).
   std::optional<bool> allow_anonymous;
   RateLimiter::Options rate_limit;
+  HttpAuthOptions http;  // --auth-http-url, --acl-http-url ... (docs/extending.md)
 };
 
 enum class AuthResult { kAllowed, kBadCredentials, kNotAuthorized, kRateLimited };
@@ -50,6 +53,17 @@ class AuthService {
   AuthResult Authenticate(const ClientInfo& who, std::optional<std::string_view> password);
   AuthResult Authenticate(const ClientInfo& who, std::optional<std::string_view> password,
                           RateLimiter::Clock::time_point now);
+
+  // The whole login chain (docs/extending.md, "Order of the checks"): the password file decides
+  // users it holds; other clients go to the HTTP backend when --auth-http-url is set. Call on
+  // the auth pool (PBKDF2); `done(result, superuser)` runs on the auth pool or the HTTP
+  // backend's thread and should only post onward.
+  void AuthenticateAsync(const ClientInfo& who, std::optional<std::string> password,
+                         int protocol_version, std::function<void(AuthResult, bool)> done);
+
+  // The HTTP ACL backend, or nullptr when --acl-http-url is not set.
+  HttpAuthBackend* http_acl() const { return http_ && http_->has_acl() ? http_.get() : nullptr; }
+  HttpAuthBackend* http() const { return http_.get(); }
 
   bool AuthorizePublish(const ClientInfo& who, std::string_view topic) const;
   bool AuthorizeSubscribe(const ClientInfo& who, std::string_view filter) const;
@@ -76,6 +90,7 @@ class AuthService {
   mutable absl::Mutex mu_;
   Snapshot snapshot_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> generation_{0};
+  std::unique_ptr<HttpAuthBackend> http_;  // null without HTTP URLs; its thread stops first
 };
 
 }  // namespace meshmq::auth

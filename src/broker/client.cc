@@ -80,9 +80,9 @@ void Client::OnBytes(std::string_view bytes) {
       return;
     }
     last_packet_at_ = std::chrono::steady_clock::now();
-    if (state_ == State::kConnecting) {
-      // Pipelined after CONNECT while the session is being taken over; bounded so a client can't
-      // make us buffer without limit.
+    if (state_ == State::kConnecting || acl_waiting_) {
+      // Pipelined after CONNECT while the session is being taken over (or behind a packet that
+      // waits for the HTTP ACL); bounded so a client can't make us buffer without limit.
       if (pending_.size() >= 1000) {
         CloseWith(ReasonCode::kQuotaExceeded);
         return;
@@ -90,7 +90,7 @@ void Client::OnBytes(std::string_view bytes) {
       pending_.push_back(std::move(result.packet));
       continue;
     }
-    SafeDispatch(std::move(result.packet));
+    Process(std::move(result.packet));
   }
 }
 

@@ -96,7 +96,8 @@ class Client {
   // Handlers, one file each (handle_*.cc).
   void HandleConnect(codec::Connect& connect);
   void Authenticate(std::optional<std::string> password);
-  void OnAuthenticated(int result);
+  void OnAuthenticated(int result, bool superuser);
+  void CheckWillThenClaim();
   void ClaimSession();
   // ACL check with this client's identity; true when no ACL is configured.
   bool Authorized(auth::Action action, std::string_view topic_or_filter);
@@ -105,6 +106,18 @@ class Client {
   codec::ReasonCode DenialCode() const;
   auth::ClientInfo Identity() const;
   SessionOwner Owner() const;
+  // HTTP ACL (acl_fetch.cc): a PUBLISH or SUBSCRIBE whose verdict is neither in the ACL file nor
+  // in the decision cache waits, with every packet behind it, until the backend answers.
+  struct AclQuery {
+    auth::Action action;
+    std::string topic;
+  };
+  std::optional<bool> LocalVerdict(auth::Action action, std::string_view topic_or_filter);
+  std::vector<AclQuery> UndecidedAcl(const codec::Packet& packet);
+  void FetchAcl(std::vector<AclQuery> queries, void (Client::*then)());
+  void Process(codec::Packet&& packet);  // SafeDispatch once the ACL verdicts are known
+  void DrainPending();
+  void DrainAfterFetch();
   void HandlePublish(codec::Publish& publish);
   void HandlePuback(const codec::Puback& ack);
   void HandlePubrec(const codec::Pubrec& ack);
@@ -135,6 +148,10 @@ class Client {
   bool trace_ = false;  // this client's packets are logged (--trace-clients)
   std::shared_ptr<const auth::Acl> acl_;  // cached snapshot; refreshed when the generation moves
   uint64_t acl_generation_ = ~uint64_t{0};
+  bool superuser_ = false;    // the HTTP auth backend said so: no ACL checks
+  bool acl_waiting_ = false;  // an HTTP ACL fetch is out; incoming packets queue in pending_
+  uint64_t acl_fetch_seq_ = 0;
+  absl::flat_hash_map<std::string, bool> acl_fetched_;  // verdicts for the packet that waited
   codec::Properties connack_props_;
 
   // Keep alive [MQTT-3.1.2-24]: closed after 1.5 x keep_alive_s_ without a packet.

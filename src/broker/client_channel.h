@@ -28,6 +28,8 @@ class ClientChannel {
   // Closes at once, dropping whatever is queued (a consumer that stopped reading would never let
   // a flush finish). The transport then calls Client::OnTransportClosed().
   virtual void Abort() { Close(); }
+  // An in-process client the operator configured (an MQTT bridge): no password or ACL checks.
+  virtual bool Trusted() const { return false; }
 };
 
 }  // namespace meshmq::broker

@@ -130,7 +130,8 @@ void Client::HandleConnect(codec::Connect& connect) {
   }
 
   state_ = State::kConnecting;
-  if (shard_.broker().auth() != nullptr) {
+  superuser_ = channel_.Trusted();  // a bridge's local side: configured by the operator
+  if (shard_.broker().auth() != nullptr && !superuser_) {
     Authenticate(std::move(connect.password));
     return;
   }
@@ -147,8 +148,8 @@ auth::ClientInfo Client::Identity() const {
 }
 
 void Client::Authenticate(std::optional<std::string> password) {
-  // The check runs on the broker's auth pool; the verdict comes back to this shard by id, since
-  // the client may be gone by then.
+  // The check runs on the broker's auth pool (and the HTTP backend's thread when one is set);
+  // the verdict comes back to this shard by id, since the client may be gone by then.
   Broker& broker = shard_.broker();
   Shard* home = &shard_;
   uint64_t my_id = id_;
@@ -156,19 +157,23 @@ void Client::Authenticate(std::optional<std::string> password) {
   auto client_id = client_id_;
   auto address = std::string(auth::PeerIp(remote_address()));
   bool has_username = has_username_;
+  int version = static_cast<int>(version_);
   boost::asio::post(broker.auth_pool(), [&broker, home, my_id, username, client_id, address,
-                                         has_username, password = std::move(password)] {
+                                         has_username, version,
+                                         password = std::move(password)]() mutable {
     auth::ClientInfo who{username, has_username, client_id, address};
-    std::optional<std::string_view> pw;
-    if (password) pw = *password;
-    auth::AuthResult result = broker.auth()->Authenticate(who, pw);
-    boost::asio::post(home->io(), [home, my_id, result] {
-      if (Client* c = home->FindClient(my_id)) c->OnAuthenticated(static_cast<int>(result));
-    });
+    broker.auth()->AuthenticateAsync(
+        who, std::move(password), version, [home, my_id](auth::AuthResult result, bool superuser) {
+          boost::asio::post(home->io(), [home, my_id, result, superuser] {
+            if (Client* c = home->FindClient(my_id)) {
+              c->OnAuthenticated(static_cast<int>(result), superuser);
+            }
+          });
+        });
   });
 }
 
-void Client::OnAuthenticated(int result) {
+void Client::OnAuthenticated(int result, bool superuser) {
   if (state_ != State::kConnecting) return;
   switch (static_cast<auth::AuthResult>(result)) {
     case auth::AuthResult::kAllowed:
@@ -185,6 +190,16 @@ void Client::OnAuthenticated(int result) {
                 false);
       return;
   }
+  superuser_ = superuser;
+  if (will_ && !LocalVerdict(auth::Action::kPublish, will_->topic)) {
+    FetchAcl({AclQuery{auth::Action::kPublish, will_->topic}}, &Client::CheckWillThenClaim);
+    return;
+  }
+  CheckWillThenClaim();
+}
+
+void Client::CheckWillThenClaim() {
+  if (state_ != State::kConnecting) return;
   // A will the client may not publish is refused with the connection [MQTT-3.1.2-?].
   if (will_ && !Authorized(auth::Action::kPublish, will_->topic)) {
     CloseWith(ReasonCode::kNotAuthorized, false);
@@ -198,18 +213,17 @@ codec::ReasonCode Client::DenialCode() const {
 }
 
 SessionOwner Client::Owner() const {
-  return SessionOwner{username_, has_username_, std::string(auth::PeerIp(remote_address()))};
+  return SessionOwner{username_, has_username_, std::string(auth::PeerIp(remote_address())),
+                      superuser_};
 }
 
 bool Client::Authorized(auth::Action action, std::string_view topic_or_filter) {
-  auth::AuthService* service = shard_.broker().auth();
-  if (service == nullptr) return true;
-  uint64_t generation = service->generation();
-  if (!acl_ || generation != acl_generation_) {
-    acl_ = service->acl();  // only after a reload: no lock per publish
-    acl_generation_ = generation;
-  }
-  return acl_->Allowed(Identity(), action, topic_or_filter);
+  if (std::optional<bool> verdict = LocalVerdict(action, topic_or_filter)) return *verdict;
+  // The HTTP ACL's answer, fetched before this packet was dispatched (acl_fetch.cc).
+  std::string key(1, static_cast<char>(action));
+  key.append(topic_or_filter);
+  auto it = acl_fetched_.find(key);
+  return it != acl_fetched_.end() && it->second;  // not fetched: cannot happen; deny
 }
 
 // Finds this client id's session wherever it is on this node, or asks the cluster, then
@@ -330,11 +344,7 @@ void Client::FinishConnect(Session& session, bool session_present) {
   ArmTimer();
   ResendInflight();
   DrainQueue();
-  while (!pending_.empty() && state_ == State::kConnected) {
-    codec::Packet packet = std::move(pending_.front());
-    pending_.pop_front();
-    SafeDispatch(std::move(packet));
-  }
+  DrainPending();
 }
 
 }  // namespace meshmq::broker

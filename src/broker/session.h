@@ -50,6 +50,7 @@ struct SessionOwner {
   std::string username;
   bool has_username = false;
   std::string address;  // peer IP as text
+  bool superuser = false;  // HTTP auth said so, or a bridge's local side: no ACL on delivery
   bool operator==(const SessionOwner&) const = default;
 };
 

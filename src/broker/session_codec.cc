@@ -130,6 +130,7 @@ std::string EncodeSessionState(const SessionState& s) {
   w.Str(s.owner.username);
   w.U8(s.owner.has_username);
   w.Str(s.owner.address);
+  w.U8(s.owner.superuser);
   w.U8(static_cast<uint8_t>(s.version));
   w.U64(s.expiry_interval_s);
   w.U64(s.next_packet_id);
@@ -178,6 +179,7 @@ std::optional<SessionState> DecodeSessionState(const std::string& bytes) {
   s.owner.username = r.Str();
   s.owner.has_username = r.U8() != 0;
   s.owner.address = r.Str();
+  s.owner.superuser = r.U8() != 0;
   s.version = static_cast<codec::ProtocolVersion>(r.U8());
   s.expiry_interval_s = static_cast<uint32_t>(r.U64());
   s.next_packet_id = static_cast<uint16_t>(r.U64());

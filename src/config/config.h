@@ -86,6 +86,16 @@ struct Config {
   std::string password_file;              // --password-file: PBKDF2 hashes (meshmq passwd)
   std::string acl_file;                   // --acl-file
   std::string allow_anonymous = "auto";   // --allow-anonymous auto|true|false
+  // HTTP auth/ACL backend (docs/extending.md)
+  std::string auth_http_url;                      // --auth-http-url http://host:port/path
+  std::string acl_http_url;                       // --acl-http-url
+  uint32_t auth_http_timeout_ms = 2000;           // --auth-http-timeout-ms
+  uint32_t auth_http_cache_ttl_ms = 60000;        // --auth-http-cache-ttl-ms; 0 = no cache
+  std::string auth_http_failure_policy = "deny";  // --auth-http-failure-policy deny|allow
+  uint32_t auth_http_max_concurrency = 16;        // --auth-http-max-concurrency
+
+  // --- MQTT bridges (docs/extending.md): a JSON array, usually the config file's "bridges"
+  std::string bridges;  // --bridges '[{...}]' (secret: it may hold passwords)
 
   // --- storage
   std::string storage = "memory";  // --storage memory|rocksdb

@@ -118,6 +118,10 @@ absl::StatusOr<std::string> JsonScalarText(const nlohmann::json& value) {
     if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
     return WrongType("an integer", value);
   } else {  // strings and host:port
+    // Structured values (the "bridges" array) are kept as JSON text for their module to parse.
+    if constexpr (std::is_same_v<Field, std::string>) {
+      if (value.is_array() || value.is_object()) return value.dump();
+    }
     if (!value.is_string()) return WrongType("a string", value);
     return value.get<std::string>();
   }

@@ -248,6 +248,7 @@ MetricsSnapshot BrokerBackend::Metrics() {
   if (remote.ok() && !remote->empty()) s.remote_routes = remote->front();
   if (cluster_ != nullptr) s.cluster = cluster_->Metrics();
   s.process = ReadProcessMetrics();
+  if (options_.extra_metrics) s.extra = options_.extra_metrics();
   return s;
 }
 

@@ -35,6 +35,8 @@ struct BrokerBackendOptions {
   std::function<bool()> listeners_ready;
   std::string http_address;                      // announced to peers; see NodeInfo
   std::map<std::string, std::string> listeners;  // kind -> "host:port"; see NodeInfo
+  // Extra /metrics families (Prometheus text) from src/app; empty = none.
+  std::function<std::string()> extra_metrics;
 };
 
 class BrokerBackend : public AdminBackend {

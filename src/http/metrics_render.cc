@@ -205,7 +205,7 @@ std::string RenderMetrics(const MetricsSnapshot& snapshot) {
   RenderBroker(snapshot, w);
   if (snapshot.cluster) RenderCluster(*snapshot.cluster, w);
   RenderProcess(snapshot.process, w);
-  return w.Take();
+  return w.Take() + snapshot.extra;
 }
 
 }  // namespace meshmq::http

@@ -51,6 +51,9 @@ struct MetricsSnapshot {
   size_t remote_routes = 0;
   std::optional<ClusterMetrics> cluster;  // empty when clustering is off
   ProcessMetrics process;
+  // Families rendered by src/app for parts src/http does not know (HTTP auth, bridges),
+  // already in the exposition format; appended as is.
+  std::string extra;
 };
 
 // Reads /proc/self (Linux); fields it cannot read stay 0.

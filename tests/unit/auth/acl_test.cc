@@ -274,3 +274,19 @@ TEST(AclTest, LoadKeepsFilterSpacesAndRuleLines) {
 
 }  // namespace
 }  // namespace meshmq::auth
+
+namespace meshmq::auth {
+namespace {
+
+TEST(AclMatch, ExplicitRulesOnlyTheDefaultIsLeftOpen) {
+  auto acl = Acl::Parse("default deny\nallow publish any a/#\ndeny subscribe any s/#\n", "t");
+  ASSERT_TRUE(acl.ok());
+  ClientInfo who{"u", true, "c", "127.0.0.1"};
+  EXPECT_EQ(acl->Match(who, Action::kPublish, "a/b"), true);
+  EXPECT_EQ(acl->Match(who, Action::kSubscribe, "s/x"), false);
+  EXPECT_EQ(acl->Match(who, Action::kPublish, "other"), std::nullopt);  // for the HTTP ACL
+  EXPECT_FALSE(acl->Allowed(who, Action::kPublish, "other"));           // the default
+}
+
+}  // namespace
+}  // namespace meshmq::auth
