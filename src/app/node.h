@@ -10,6 +10,7 @@
 #include "broker/broker.h"
 #include "cluster/cluster_node.h"
 #include "config/config.h"
+#include "storage/store.h"
 #include "transport/listener.h"
 
 namespace meshmq::app {
@@ -36,6 +37,8 @@ class Node {
  private:
   absl::Status StartCluster();
   absl::Status StartAuth();
+  // --storage rocksdb: opens the store in --data-dir and restores what it holds into the broker.
+  absl::Status StartStorage();
 
   config::Config config_;
   std::unique_ptr<broker::Broker> broker_;
@@ -45,6 +48,7 @@ class Node {
   const discovery::PeerSource* peer_source_ = nullptr;  // owned by cluster_
   std::unique_ptr<http::HttpServer> http_;
   std::unique_ptr<auth::AuthService> auth_;
+  std::unique_ptr<storage::Store> store_;  // nullptr with --storage memory
   bool stopped_ = false;
 };
 
