@@ -50,7 +50,7 @@ void ClusterAdapter::DeliverForwarded(broker::MessagePtr msg, bool to_subscriber
 
 void ClusterAdapter::ApplyRetained(broker::MessagePtr msg) {
   // Last writer wins by (timestamp, origin node), also against a local publish that raced it.
-  broker_.retained().SetIfNewer(std::move(msg));
+  broker_.ApplyRetained(std::move(msg));
 }
 
 void ClusterAdapter::TakeOverSession(const std::string& client_id,

@@ -10,6 +10,7 @@
 #include "app/advertise.h"
 #include "app/extensions.h"
 #include "discovery/peer_source.h"
+#include "storage/open_store.h"
 
 namespace meshmq::app {
 
@@ -168,6 +169,21 @@ absl::Status Node::StartBridges() {
   }
   bridges_ = std::make_unique<bridge::BridgeManager>(*broker_, *std::move(configs), should_run);
   return bridges_->Start();
+absl::Status Node::StartStorage() {
+  if (config_.storage != "rocksdb") return absl::OkStatus();  // sessions live in RAM only
+  auto sync = storage::ParseSyncMode(config_.storage_sync);
+  if (!sync.ok()) return sync.status();
+  auto store = storage::OpenRocksDbStore(config_.data_dir, *sync,
+                                         static_cast<int>(config_.storage_sync_interval_ms),
+                                         broker_->shard_count());
+  if (!store.ok()) return store.status();
+  store_ = std::move(*store);
+  auto loaded = store_->Load();
+  if (!loaded.ok()) return loaded.status();
+  broker_->set_storage(store_.get());
+  broker_->Restore(std::move(*loaded));
+  spdlog::info("storage: rocksdb in {}, log sync {}", config_.data_dir, config_.storage_sync);
+  return absl::OkStatus();
 }
 
 void Node::Reload() {
@@ -182,6 +198,9 @@ absl::Status Node::Start() {
     if (absl::Status s = l->Listen(); !s.ok()) return s;
   }
   if (absl::Status s = StartCluster(); !s.ok()) return s;
+  // After the cluster, so restored subscriptions announce their routes to it; before the shards
+  // run and the listeners accept, so no client sees a half-restored node.
+  if (absl::Status s = StartStorage(); !s.ok()) return s;
   broker_->Start();
   if (absl::Status s = StartBridges(); !s.ok()) return s;
   for (auto& l : listeners_) {
@@ -220,8 +239,12 @@ void Node::Stop() {
   // Leave first so peers drop our routes at once and stop forwarding to us.
   if (bridges_) bridges_->Stop();  // before the broker: their local sessions live on its shards
   if (cluster_) cluster_->Stop(/*graceful_leave=*/true);
+  // Persistent sessions are kept: Stop writes each shard's last batch, and the store closes
+  // (syncing its log) once no shard can write any more.
   broker_->Stop();
   if (http_) http_->Stop();  // last: it holds references to the broker and cluster
+  broker_->set_storage(nullptr);
+  store_.reset();
 }
 
 }  // namespace meshmq::app

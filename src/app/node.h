@@ -11,6 +11,7 @@
 #include "broker/broker.h"
 #include "cluster/cluster_node.h"
 #include "config/config.h"
+#include "storage/store.h"
 #include "transport/listener.h"
 
 namespace meshmq::app {
@@ -38,6 +39,8 @@ class Node {
   absl::Status StartCluster();
   absl::Status StartAuth();
   absl::Status StartBridges();
+  // --storage rocksdb: opens the store in --data-dir and restores what it holds into the broker.
+  absl::Status StartStorage();
 
   config::Config config_;
   std::unique_ptr<broker::Broker> broker_;
@@ -48,6 +51,7 @@ class Node {
   std::unique_ptr<http::HttpServer> http_;
   std::unique_ptr<auth::AuthService> auth_;
   std::unique_ptr<bridge::BridgeManager> bridges_;  // null without configured bridges
+  std::unique_ptr<storage::Store> store_;  // nullptr with --storage memory
   bool stopped_ = false;
 };
 

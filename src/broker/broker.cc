@@ -97,6 +97,11 @@ void Broker::Stop() {
   }
   for (auto& t : threads_) t.join();
   threads_.clear();
+  // What the last turn of each shard changed (sessions kept for a restart) is written even if its
+  // commit did not get to run before the drain deadline.
+  if (storage_ != nullptr) {
+    for (int i = 0; i < shard_count(); ++i) storage_->Commit(i);
+  }
   if (auth_pool_) auth_pool_->join();
 }
 
@@ -129,9 +134,23 @@ std::vector<std::string> Broker::LocalRoutes() const {
   return out;
 }
 
-void Broker::StoreRetained(const MessagePtr& msg, bool replicate) {
-  retained_.Set(msg);
+void Broker::StoreRetained(const MessagePtr& msg, bool replicate, int shard) {
+  if (retained_.Set(msg)) PersistRetained(msg, shard);
   if (replicate && cluster_ != nullptr) cluster_->PublishRetained(msg);
+}
+
+void Broker::ApplyRetained(MessagePtr msg) {
+  if (retained_.SetIfNewer(msg)) PersistRetained(msg, -1);
+}
+
+void Broker::PersistRetained(const MessagePtr& msg, int shard) {
+  if (storage_ == nullptr) return;
+  if (shard >= 0) shards_[shard]->ScheduleCommit();
+  if (msg->payload.size() == 0) {
+    storage_->DeleteRetained(shard, msg->topic);
+  } else {
+    storage_->PutRetained(shard, msg);
+  }
 }
 
 void Broker::RemoteRoutesChanged(const std::string& node, const std::vector<std::string>& added,

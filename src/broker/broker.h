@@ -29,6 +29,7 @@
 #include "broker/session.h"
 #include "broker/shard.h"
 #include "broker/stats.h"
+#include "broker/storage_port.h"
 
 namespace meshmq::broker {
 
@@ -85,8 +86,19 @@ class Broker {
   void RouteRef(const std::string& filter, int delta);
   std::vector<std::string> LocalRoutes() const;
 
-  // Stores / replicates a retained message (empty payload deletes).
-  void StoreRetained(const MessagePtr& msg, bool replicate);
+  // Persistent store; nullptr (the default) = sessions and retained messages live in RAM only.
+  // Set before Start(), like Restore().
+  StoragePort* storage() const { return storage_; }
+  void set_storage(StoragePort* storage) { storage_ = storage; }
+  // Brings back what the store held (before Start(): touches the shards from this thread).
+  // Returns how many sessions were restored (expired ones are deleted instead).
+  size_t Restore(LoadedData data);
+
+  // Stores / replicates a retained message (empty payload deletes). `shard`: the calling shard,
+  // whose batch the write joins; -1 off the shard threads (written at once).
+  void StoreRetained(const MessagePtr& msg, bool replicate, int shard = -1);
+  // A retained message replicated by a peer: kept if newer (and then persisted).
+  void ApplyRetained(MessagePtr msg);
 
   // Entry points for the cluster (any thread; they post to shards).
   void RemoteRoutesChanged(const std::string& node, const std::vector<std::string>& added,
@@ -112,6 +124,7 @@ class Broker {
   void StartSysTimer();
   void PublishSys();
   void SampleMemory();
+  void PersistRetained(const MessagePtr& msg, int shard);
 
   BrokerOptions options_;
   // Before contexts_: connections still queued in an io_context release their slot when it is
@@ -124,6 +137,7 @@ class Broker {
   RetainedStore retained_;
   ClientRegistry registry_;
   ClusterPort* cluster_ = nullptr;
+  StoragePort* storage_ = nullptr;
   auth::AuthService* auth_ = nullptr;
   std::unique_ptr<boost::asio::thread_pool> auth_pool_;
   std::chrono::steady_clock::time_point started_at_;

@@ -172,6 +172,38 @@ void Client::Send(const codec::Packet& packet) {
   channel_.Send(scratch_);
 }
 
+void Client::SendAck(codec::Packet ack, uint64_t ticket, int other_shards) {
+  if (shard_.broker().storage() == nullptr) {
+    Send(ack);
+    return;
+  }
+  held_acks_.push_back(HeldAck{std::move(ack), ticket, shard_.commit_epoch() + 1, other_shards});
+  shard_.WaitForCommit(id_);
+}
+
+void Client::ReleaseAcks() {
+  while (!held_acks_.empty() && state_ != State::kClosed) {
+    HeldAck& front = held_acks_.front();
+    if (front.other_shards > 0 || front.epoch > shard_.commit_epoch()) return;
+    Send(front.packet);
+    held_acks_.pop_front();
+  }
+}
+
+void Client::OnRemoteStored(uint64_t ticket, bool ok) {
+  if (!ok) {
+    CloseWith(ReasonCode::kUnspecifiedError);  // not stored there: no ack, the client resends
+    return;
+  }
+  for (auto& held : held_acks_) {
+    if (held.ticket == ticket && held.other_shards > 0) {
+      --held.other_shards;
+      break;
+    }
+  }
+  ReleaseAcks();
+}
+
 void Client::CloseWith(ReasonCode reason, bool publish_will) {
   if (state_ == State::kClosed) return;
   if (state_ == State::kAwaitConnect || state_ == State::kConnecting) {

@@ -70,8 +70,16 @@ class Client {
   void ContinueConnect(Session* existing, std::optional<SessionState> moved);
 
   void Send(const codec::Packet& packet);
+  // Sends held acknowledgements whose writes are committed (called by the shard after a commit).
+  void ReleaseAcks();
+  size_t held_acks() const { return held_acks_.size(); }
+  // Another shard committed what the publish behind held ack `ticket` gave it.
+  void OnRemoteStored(uint64_t ticket, bool ok);
 
  private:
+  // PUBACK, PUBREC, PUBCOMP: with a store they wait for the shard's next commit (and for
+  // `other_shards` confirmations), in the order they were made; without one they go at once.
+  void SendAck(codec::Packet ack, uint64_t ticket = 0, int other_shards = 0);
   void Dispatch(codec::Packet&& packet);
   void SafeDispatch(codec::Packet&& packet);  // Dispatch with failures contained
   // --trace-clients: one log line per packet in ("<-") or out ("->") for this client.
@@ -169,6 +177,16 @@ class Client {
   // Topic aliases: inbound (client -> broker) and outbound (broker -> client).
   std::vector<std::string> inbound_aliases_;
   absl::flat_hash_map<std::string, uint16_t> outbound_aliases_;
+
+  // Acknowledgements waiting for the store (see SendAck).
+  struct HeldAck {
+    codec::Packet packet;
+    uint64_t ticket;
+    uint64_t epoch;    // released once the shard's commit_epoch() reaches it
+    int other_shards;  // confirmations still missing
+  };
+  std::deque<HeldAck> held_acks_;
+  uint64_t next_ticket_ = 0;
 
   // Packets the client pipelined after CONNECT while the session is being taken over.
   std::deque<codec::Packet> pending_;

@@ -25,6 +25,7 @@ bool Client::CanSendQos() const {
 void Client::SendDelivery(Delivery delivery) {
   if (delivery.msg->expiry_at_ms && *delivery.msg->expiry_at_ms <= NowMs()) {
     shard_.stats().Drop(DropReason::kExpired);  // [MQTT-3.3.2-5]
+    shard_.UnstoreMessage(*session_, delivery);
     return;
   }
   // Slow consumer: QoS 0 is dropped rather than buffered without bound; QoS 1/2 is bounded by
@@ -40,6 +41,7 @@ void Client::SendDelivery(Delivery delivery) {
     return;
   }
   uint16_t id = session_->AllocatePacketId();
+  shard_.StoreMessage(*session_, id, false, delivery);
   session_->inflight.push_back(OutboundInflight{id, std::move(delivery), false});
   Add(shard_.stats().inflight, 1);
   SendPublish(session_->inflight.back().delivery, id, false);
@@ -86,6 +88,7 @@ void Client::SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup)
   if (client_max_packet_size_ != 0 && total > client_max_packet_size_) {
     // Never send more than the client accepts [MQTT-3.1.2-24]; the message is dropped for it.
     shard_.stats().Drop(DropReason::kTooLarge);
+    shard_.UnstoreMessage(*session_, delivery);
     if (packet_id != 0 && session_->RemoveInflight(packet_id)) Add(shard_.stats().inflight, -1);
     return;
   }
@@ -173,6 +176,7 @@ void Client::DetachSession(bool publish_will) {
   if (session.expiry_interval_s == 0) {
     shard_.DestroySession(session, /*release_id=*/true);  // [MQTT-3.1.2-6] ends with the connection
   } else {
+    shard_.SyncSessionToStore(session);  // kept, with the time it went offline
     shard_.ScheduleExpiry(session);
   }
 }

@@ -331,6 +331,7 @@ void Client::FinishConnect(Session& session, bool session_present) {
   }
   state_ = State::kConnected;
   last_packet_at_ = std::chrono::steady_clock::now();
+  shard_.SyncSessionToStore(session);
 
   codec::Connack connack;
   connack.session_present = session_present;

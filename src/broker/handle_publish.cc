@@ -53,7 +53,7 @@ void Client::HandlePublish(codec::Publish& publish) {
       // [MQTT-4.3.3-9].
       codec::Pubrec pubrec;
       pubrec.packet_id = publish.packet_id;
-      Send(pubrec);
+      SendAck(pubrec);
       return;
     }
     if (session_->incoming_qos2.size() >= options.max_inflight) {
@@ -66,6 +66,8 @@ void Client::HandlePublish(codec::Publish& publish) {
   }
   ChargePublish(publish);
   ReasonCode ack_code = AdmitPublish(publish);
+  StoreWait wait{id_, ++next_ticket_, 0};
+  StoreWait* wait_for = shard_.broker().storage() != nullptr && publish.qos > 0 ? &wait : nullptr;
   if (ack_code != ReasonCode::kSuccess) {
     if (version_ != ProtocolVersion::kV5 &&
         (publish.qos > 0 || ack_code == ReasonCode::kTopicNameInvalid)) {
@@ -90,9 +92,9 @@ void Client::HandlePublish(codec::Publish& publish) {
     ack_code = ReasonCode::kPayloadFormatInvalid;  // [MQTT-3.3.2-4] may be checked by the server
   } else {
     MessagePtr msg = MessageFromPublish(publish, client_id_, options.node_id);
-    if (msg->retain) shard_.broker().StoreRetained(msg, true);
+    if (msg->retain) shard_.broker().StoreRetained(msg, true, shard_.index());
     RouteScope scope;
-    if (!shard_.Route(msg, scope)) {
+    if (!shard_.Route(msg, scope, wait_for)) {
       shard_.stats().Drop(DropReason::kNoSubscribers);
       ack_code = ReasonCode::kNoMatchingSubscribers;
     }
@@ -104,14 +106,19 @@ void Client::HandlePublish(codec::Publish& publish) {
     codec::Puback puback;
     puback.packet_id = publish.packet_id;
     puback.reason_code = ack_code;
-    Send(puback);
+    SendAck(puback, wait.ticket, wait.shards);
   } else if (publish.qos == 2) {
     codec::Pubrec pubrec;
     pubrec.packet_id = publish.packet_id;
     pubrec.reason_code = ack_code;
     // A failed QoS 2 exchange ends at PUBREC [MQTT-4.3.3-4]; only success awaits PUBREL.
-    if (static_cast<uint8_t>(ack_code) < 0x80) session_->incoming_qos2.insert(publish.packet_id);
-    Send(pubrec);
+    if (static_cast<uint8_t>(ack_code) < 0x80) {
+      session_->incoming_qos2.insert(publish.packet_id);
+      if (session_->stored) {
+        shard_.Batch()->PutIncomingQos2(shard_.index(), client_id_, publish.packet_id);
+      }
+    }
+    SendAck(pubrec, wait.ticket, wait.shards);
   }
 }
 

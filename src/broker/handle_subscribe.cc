@@ -59,6 +59,8 @@ void Client::HandleSubscribe(codec::Subscribe& subscribe) {
     uint8_t rh = version_ == ProtocolVersion::kV5 ? request.retain_handling : 0;
     if (!shared && (rh == 0 || (rh == 1 && !existed))) retained_for.push_back(std::move(sub));
   }
+  // A granted subscription must survive a crash: written before SUBACK (rare, so not batched).
+  if (session_->stored) shard_.CommitNow();
   Send(suback);  // retained messages follow the SUBACK
   for (const auto& sub : retained_for) DeliverRetained(sub);
 }
@@ -86,6 +88,7 @@ void Client::HandleUnsubscribe(const codec::Unsubscribe& unsubscribe) {
     unsuback.reason_codes.push_back(existed ? ReasonCode::kSuccess
                                             : ReasonCode::kNoSubscriptionExisted);
   }
+  if (session_->stored) shard_.CommitNow();
   Send(unsuback);
 }
 

@@ -40,7 +40,7 @@ bool Wanted(const RouteScope& scope, const std::string& key) {
 
 }  // namespace
 
-bool Shard::Route(const MessagePtr& msg, const RouteScope& scope) {
+bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wait) {
   bool delivered = false;
   if (scope.to_subscribers) delivered |= DeliverPlain(msg);
 
@@ -139,7 +139,21 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope) {
     sub.all_shared = false;
     sub.shared_filters = std::move(shard_shared[s]);
     Shard& other = broker_.shard(s);
-    boost::asio::post(other.io(), [&other, msg, sub = std::move(sub)] { other.Route(msg, sub); });
+    if (wait == nullptr || msg->qos == 0) {
+      boost::asio::post(other.io(), [&other, msg, sub = std::move(sub)] { other.Route(msg, sub); });
+      continue;
+    }
+    // The publisher's ack waits until the other shard has committed what it queued.
+    ++wait->shards;
+    boost::asio::post(other.io(), [&other, origin = this, client = wait->client,
+                                   ticket = wait->ticket, msg, sub = std::move(sub)] {
+      other.Route(msg, sub);
+      other.AfterCommit([origin, client, ticket](bool ok) {
+        boost::asio::post(origin->io(), [origin, client, ticket, ok] {
+          if (Client* c = origin->FindClient(client)) c->OnRemoteStored(ticket, ok);
+        });
+      });
+    });
   }
 
   for (const auto& node : node_plain) {
@@ -252,6 +266,7 @@ void Shard::Deliver(Session& session, Delivery delivery) {
     }
     return;
   }
+  StoreMessage(session, 0, false, delivery);
   session.queue.push_back(std::move(delivery));
 }
 

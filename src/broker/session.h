@@ -35,6 +35,8 @@ struct Delivery {
   uint8_t qos = 0;       // min(published QoS, granted QoS)
   bool retain = false;   // RETAIN flag to send
   std::vector<uint32_t> subscription_ids;
+  // Key of this delivery in the session's stored messages (0 = not stored); see storage_port.h.
+  uint64_t store_seq = 0;
 };
 
 // A QoS 1/2 PUBLISH sent to the client and not yet completed.
@@ -83,6 +85,10 @@ struct Session {
   std::deque<Delivery> queue;
   absl::flat_hash_set<uint16_t> incoming_qos2;
   uint16_t next_packet_id = 1;
+  // Persistence (storage_port.h): whether the store holds this session, and the next key of a
+  // stored message (per session, increasing, so the store returns messages in delivery order).
+  bool stored = false;
+  uint64_t next_store_seq = 1;
 
   auth::ClientInfo Identity() const {
     return auth::ClientInfo{owner.username, owner.has_username, client_id, owner.address};

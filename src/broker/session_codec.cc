@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "broker/byte_io.h"
 #include "codec/decoder.h"
 #include "codec/encoder.h"
 
@@ -13,61 +14,7 @@ namespace {
 
 constexpr char kMagic[] = "MSS2";  // 2: the owner identity after the client id
 
-class Writer {
- public:
-  explicit Writer(std::string& out) : out_(out) {}
-  void U8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void U64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-  }
-  void Str(std::string_view s) {
-    U64(s.size());
-    out_.append(s);
-  }
-
- private:
-  std::string& out_;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  bool ok() const { return ok_; }
-  bool AtEnd() const { return pos_ == in_.size(); }
-  uint8_t U8() {
-    if (pos_ + 1 > in_.size()) return Fail();
-    return static_cast<uint8_t>(in_[pos_++]);
-  }
-  uint64_t U64() {
-    if (pos_ + 8 > in_.size()) return Fail();
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= uint64_t(static_cast<uint8_t>(in_[pos_ + i])) << (8 * i);
-    pos_ += 8;
-    return v;
-  }
-  std::string Str() {
-    uint64_t n = U64();
-    if (!ok_ || n > in_.size() - pos_) {
-      Fail();
-      return {};
-    }
-    std::string s(in_.substr(pos_, n));
-    pos_ += n;
-    return s;
-  }
-
- private:
-  uint8_t Fail() {
-    ok_ = false;
-    pos_ = in_.size();
-    return 0;
-  }
-  std::string_view in_;
-  size_t pos_ = 0;
-  bool ok_ = true;
-};
-
-void WriteDelivery(Writer& w, const Delivery& d) {
+void WriteDelivery(ByteWriter& w, const Delivery& d) {
   w.U8(d.qos);
   w.U8(d.retain);
   w.U64(d.subscription_ids.size());
@@ -92,7 +39,7 @@ void WriteDelivery(Writer& w, const Delivery& d) {
   w.U64(static_cast<uint64_t>(m.timestamp_ms));
 }
 
-Delivery ReadDelivery(Reader& r) {
+Delivery ReadDelivery(ByteReader& r) {
   Delivery d;
   d.qos = r.U8();
   d.retain = r.U8() != 0;
@@ -123,9 +70,21 @@ Delivery ReadDelivery(Reader& r) {
 
 }  // namespace
 
+void AppendDelivery(const Delivery& d, std::string& out) {
+  ByteWriter w(out);
+  WriteDelivery(w, d);
+}
+
+std::optional<Delivery> DecodeDelivery(std::string_view bytes) {
+  ByteReader r(bytes);
+  Delivery d = ReadDelivery(r);
+  if (!r.ok() || !r.AtEnd()) return std::nullopt;
+  return d;
+}
+
 std::string EncodeSessionState(const SessionState& s) {
   std::string out(kMagic);
-  Writer w(out);
+  ByteWriter w(out);
   w.Str(s.client_id);
   w.Str(s.owner.username);
   w.U8(s.owner.has_username);
@@ -173,7 +132,7 @@ std::string EncodeSessionState(const SessionState& s) {
 
 std::optional<SessionState> DecodeSessionState(const std::string& bytes) {
   if (bytes.size() < 4 || std::memcmp(bytes.data(), kMagic, 4) != 0) return std::nullopt;
-  Reader r(std::string_view(bytes).substr(4));
+  ByteReader r(std::string_view(bytes).substr(4));
   SessionState s;
   s.client_id = r.Str();
   s.owner.username = r.Str();

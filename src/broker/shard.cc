@@ -58,6 +58,11 @@ Session& Shard::CreateSession(const std::string& client_id) {
 }
 
 void Shard::DestroySession(Session& session, bool release_id) {
+  // One range delete for everything stored, rather than one delete per subscription below.
+  if (session.stored) {
+    Batch()->DeleteSession(index_, session.client_id);
+    session.stored = false;
+  }
   std::vector<std::string> filters;
   for (const auto& [filter, sub] : session.subscriptions) filters.push_back(filter);
   for (const auto& filter : filters) Unsubscribe(session, filter);
@@ -82,12 +87,15 @@ SessionState Shard::ExtractSession(Session& session) {
   session.pending_will.reset();
   session.will_timer.cancel();
   DestroySession(session, /*release_id=*/false);
+  // The new owner stores the session again; our delete must be written before its writes can be.
+  CommitNow();
   return state;
 }
 
-void Shard::ScheduleExpiry(Session& session) {
+void Shard::ScheduleExpiry(Session& session, std::optional<std::chrono::milliseconds> after) {
   if (session.expiry_interval_s == 0xFFFFFFFFu) return;  // never expires
-  session.expiry_timer.expires_after(std::chrono::seconds(session.expiry_interval_s));
+  session.expiry_timer.expires_after(
+      after.value_or(std::chrono::seconds(session.expiry_interval_s)));
   std::string id = session.client_id;
   session.expiry_timer.async_wait([this, id](const boost::system::error_code& ec) {
     if (!ec) OnSessionExpired(id);
@@ -115,7 +123,7 @@ void Shard::PublishWill(const codec::Will& will, const std::string& client_id) {
   msg->origin_node = broker_.options().node_id;
   msg->timestamp_ms = NowMs();
   ChargeMemory(*msg);
-  if (msg->retain) broker_.StoreRetained(msg, true);
+  if (msg->retain) broker_.StoreRetained(msg, true, index_);
   RouteScope scope;
   Route(msg, scope);
 }
@@ -123,6 +131,7 @@ void Shard::PublishWill(const codec::Will& will, const std::string& client_id) {
 bool Shard::Subscribe(Session& session, const StoredSubscription& sub) {
   auto [it, inserted] = session.subscriptions.insert_or_assign(sub.request.filter, sub);
   AddSubscriber(session, sub);
+  if (session.stored) Batch()->PutSubscription(index_, session.client_id, sub);
   return !inserted;
 }
 
@@ -130,6 +139,7 @@ bool Shard::Unsubscribe(Session& session, const std::string& filter) {
   auto it = session.subscriptions.find(filter);
   if (it == session.subscriptions.end()) return false;
   session.subscriptions.erase(it);
+  if (session.stored) Batch()->DeleteSubscription(index_, session.client_id, filter);
   RemoveSubscriber(session, filter);
   return true;
 }

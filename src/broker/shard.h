@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "broker/session.h"
 #include "broker/shared_picker.h"
 #include "broker/stats.h"
+#include "broker/storage_port.h"
 
 namespace meshmq::auth {
 class Acl;
@@ -28,6 +31,14 @@ namespace meshmq::broker {
 
 class Broker;
 class Client;
+
+// A publisher's acknowledgement that waits for other shards to store what its PUBLISH gave them
+// (storage on): Route counts the shards it posted the message to; each confirms after its commit.
+struct StoreWait {
+  uint64_t client = 0;  // Client::id() of the publisher
+  uint64_t ticket = 0;  // which held acknowledgement of that client
+  int shards = 0;       // confirmations to wait for
+};
 
 // How a message entered this node: published by a local client (route everywhere) or forwarded
 // by a peer or another shard (deliver on this node only).
@@ -67,15 +78,21 @@ class Shard {
   // Removes the session from this shard and returns its state (for a takeover elsewhere).
   SessionState ExtractSession(Session& session);
   template <typename F> void ForEachSession(F&& fn) { for (auto& [id, s] : sessions_) fn(*s); }
-  // Arms the expiry timer of a session that just went offline.
-  void ScheduleExpiry(Session& session);
+  // Arms the expiry timer of a session that just went offline (after its full interval, or
+  // after `after` for a session restored from the store).
+  void ScheduleExpiry(Session& session,
+                      std::optional<std::chrono::milliseconds> after = std::nullopt);
+  // Re-creates a session read from the store at start (before the shard threads run): its
+  // subscriptions are indexed so messages published while its client is away queue up.
+  void RestoreSession(LoadedSession loaded);
 
   // Subscriptions. Returns true when the session already had this filter (replaced).
   bool Subscribe(Session& session, const StoredSubscription& sub);
   bool Unsubscribe(Session& session, const std::string& filter);
 
   // Routing. Route returns whether any subscriber (here, on a shard or a node) was found.
-  bool Route(const MessagePtr& msg, const RouteScope& scope);
+  // `wait` (storage on): other shards given a QoS 1/2 message confirm their commit to it.
+  bool Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wait = nullptr);
   void Deliver(Session& session, Delivery delivery);
   void PublishWill(const codec::Will& will, const std::string& client_id);
 
@@ -95,6 +112,28 @@ class Shard {
     return remote_filters_;
   }
   size_t LocalFilterCount() const { return local_.size(); }
+
+  // --- Persistence (shard_store.cc). Every call is a no-op when the broker has no store.
+  // The store with a commit of this shard's batch scheduled for the end of this turn; nullptr
+  // when nothing is stored.
+  StoragePort* Batch();
+  // Brings the store in line with a session whose connection or lifetime just changed (CONNECT,
+  // DISCONNECT, connection loss): writes it when persistent (everything the first time), deletes
+  // it when it no longer is.
+  void SyncSessionToStore(Session& session);
+  // A QoS 1/2 message of a stored session: queued (packet_id 0) or in flight.
+  void StoreMessage(Session& session, uint16_t packet_id, bool pubrec_received, Delivery& delivery);
+  void UnstoreMessage(Session& session, const Delivery& delivery);
+  // Group commit: writes this shard's batch, then runs what waited for it (held acks of clients,
+  // confirmations to other shards). Runs once per turn through ScheduleCommit, or at once when
+  // a caller must not proceed before its writes are durable (SUBACK, takeover).
+  void ScheduleCommit();
+  void CommitNow();
+  // fn(ok) after the next commit of this shard.
+  void AfterCommit(std::function<void(bool)> fn);
+  // Client `client_id` holds acknowledgements until the next commit.
+  void WaitForCommit(uint64_t client_id);
+  uint64_t commit_epoch() const { return commit_epoch_; }
 
  private:
   void AddSubscriber(Session& session, const StoredSubscription& sub);
@@ -125,6 +164,11 @@ class Shard {
   const auth::Acl* CurrentAcl(uint64_t* generation);
   std::shared_ptr<const auth::Acl> acl_;
   uint64_t acl_generation_ = ~uint64_t{0};
+  // Group commit state (shard_store.cc).
+  bool commit_scheduled_ = false;
+  uint64_t commit_epoch_ = 0;  // commits done; an ack made in epoch e waits for commit e + 1
+  std::vector<std::function<void(bool)>> after_commit_;
+  std::vector<uint64_t> ack_waiters_;
 
   // Scratch space reused by Route to avoid allocating per message.
   std::vector<std::pair<Session*, SubOptions>> matches_;

@@ -100,6 +100,9 @@ struct Config {
   // --- storage
   std::string storage = "memory";  // --storage memory|rocksdb
   std::string data_dir;            // --data-dir
+  // --storage-sync none|periodic|always: when the RocksDB log is fsynced (docs/storage.md).
+  std::string storage_sync = "periodic";
+  uint32_t storage_sync_interval_ms = 1000;  // --storage-sync-interval-ms (periodic)
 
   // --- operations
   uint32_t drain_timeout_ms = 20000;  // --drain-timeout-ms: SIGTERM to exit, at most (k8s: < 30 s)

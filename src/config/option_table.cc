@@ -162,6 +162,14 @@ const std::vector<Option>& Table() {
        .choices = {"memory", "rocksdb"}},
       {.flag = "data-dir", .field = &Config::data_dir,
        .help = "Directory for on-disk storage."},
+      // Every setting writes the log before an ack leaves, so acked messages survive kill -9;
+      // the setting only decides what a power failure can take (docs/storage.md).
+      {.flag = "storage-sync", .field = &Config::storage_sync,
+       .help = "When the store's log is fsynced: always (each batch), periodic, or none (OS).",
+       .choices = {"none", "periodic", "always"}},
+      {.flag = "storage-sync-interval-ms", .field = &Config::storage_sync_interval_ms,
+       .help = "Milliseconds between log fsyncs with storage-sync=periodic.", .min = 10,
+       .max = 3600000},
       // --- operations
       {.flag = "drain-timeout-ms", .field = &Config::drain_timeout_ms,
        .help = "Longest graceful shutdown after SIGTERM before the process exits anyway.",

@@ -167,6 +167,8 @@ class StructureTest(unittest.TestCase):
         claims = {t["metadata"]["name"] for t in self.m.statefulset["spec"]["volumeClaimTemplates"]}
         data_dir = arg_after(c["args"], "--data-dir")
         self.assertIn(mounts[data_dir], claims)
+        self.assertEqual(arg_after(c["args"], "--storage"), "rocksdb",
+                         "the volume claim is only useful to the on-disk store")
         config = arg_after(c["args"], "--config")
         vol = volumes[mounts[os.path.dirname(config)]]
         cm = self.m.one("ConfigMap", vol["configMap"]["name"])

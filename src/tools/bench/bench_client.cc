@@ -72,7 +72,10 @@ void BenchClient::OnConnected(const error_code& ec) {
   codec::Connect connect;
   connect.version = version_;
   connect.client_id = spec_.client_id;
-  connect.clean_start = true;
+  connect.clean_start = !options_.persistent;
+  if (options_.persistent && version_ == codec::ProtocolVersion::kV5) {
+    connect.properties.session_expiry_interval = 300;
+  }
   connect.keep_alive = static_cast<uint16_t>(options_.keep_alive_s);  // runs end before a PINGREQ
   Send(connect);
   Flush();

@@ -30,6 +30,7 @@ constexpr char kUsage[] =
     "  --drain S              wait for stragglers after publishing stops (default 2)\n"
     "  --settle S             pause after all SUBACKs before publishing (cluster route spread)\n"
     "  --expect-no-loss       exit 1 when any message is lost or duplicated\n"
+    "  --persistent           persistent sessions (clean session 0 / session expiry 300 s)\n"
     "  --kill-subscriber-after MS   abruptly close subscriber 0 (tests loss detection)\n"
     " conn:\n"
     "  --connections N --duration HOLD_S --no-subscribe --on-ready 'SHELL COMMAND'\n"
@@ -151,6 +152,7 @@ std::optional<Options> ParseOptions(int argc, char** argv, std::string& error) {
     else if (arg == "--no-subscribe") o.conn_subscribe = false;
     else if (arg == "--quiet") o.quiet = true;
     else if (arg == "--open-loop") o.open_loop = true;
+    else if (arg == "--persistent") o.persistent = true;
     else if (auto it = ValueFlags().find(arg); it != ValueFlags().end()) {
       if (i + 1 >= argc || !it->second(o, argv[i + 1])) {
         error = std::string("bad or missing value for ").append(arg);

@@ -45,6 +45,9 @@ struct Options {
   std::vector<Target> pub_targets;  // publishers spread round robin over these
   std::vector<Target> sub_targets;  // subscribers spread round robin over these
   bool expect_no_loss = false;
+  // Every client keeps a persistent session (3.1.1 clean session 0, v5 Session Expiry 300 s), so
+  // a broker with a store writes the subscribers' QoS 1/2 messages (docs/storage.md).
+  bool persistent = false;
   int kill_subscriber_after_ms = -1;  // abruptly close subscriber 0 after this long (testing)
   std::string on_ready;             // conn: shell command run once all connections are up
   std::string label;                // copied into the JSON line
