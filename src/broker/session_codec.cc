@@ -12,6 +12,7 @@ namespace meshmq::broker {
 namespace {
 
 constexpr char kMagic[] = "MSS1";
+constexpr char kOriginSeqTag[] = "OSQ1";
 
 class Writer {
  public:
@@ -44,6 +45,12 @@ class Reader {
     for (int i = 0; i < 8; ++i) v |= uint64_t(static_cast<uint8_t>(in_[pos_ + i])) << (8 * i);
     pos_ += 8;
     return v;
+  }
+  // Consumes the 4-byte `tag` if it comes next.
+  bool Tag(const char* tag) {
+    if (in_.size() - pos_ < 4 || in_.compare(pos_, 4, tag) != 0) return false;
+    pos_ += 4;
+    return true;
   }
   std::string Str() {
     uint64_t n = U64();
@@ -163,6 +170,11 @@ std::string EncodeSessionState(const SessionState& s) {
     d.msg = std::move(msg);
     WriteDelivery(w, d);
   }
+  // Optional trailer (decoders before it reject it; older bytes simply lack it): the messages'
+  // origin_seq, which a session that moves needs to drop second copies (session_move.cc).
+  out.append(kOriginSeqTag, 4);
+  for (const auto& e : s.inflight) w.U64(e.delivery.msg ? e.delivery.msg->origin_seq : 0);
+  for (const auto& d : s.queue) w.U64(d.msg ? d.msg->origin_seq : 0);
   return out;
 }
 
@@ -208,6 +220,14 @@ std::optional<SessionState> DecodeSessionState(const std::string& bytes) {
       will.properties = d.msg->properties;
       s.pending_will = std::move(will);
     }
+  }
+  if (r.ok() && !r.AtEnd() && r.Tag(kOriginSeqTag)) {
+    auto set = [&r](Delivery& d) {
+      uint64_t seq = r.U64();
+      if (d.msg && r.ok()) std::const_pointer_cast<Message>(d.msg)->origin_seq = seq;
+    };
+    for (auto& e : s.inflight) set(e.delivery);  // the messages were made here, not yet shared
+    for (auto& d : s.queue) set(d);
   }
   if (!r.ok() || !r.AtEnd()) return std::nullopt;
   auto version = static_cast<uint8_t>(s.version);
