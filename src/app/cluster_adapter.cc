@@ -16,6 +16,12 @@ void ClusterAdapter::Forward(const std::string& node_id, broker::MessagePtr msg,
                  std::move(on_queued));
 }
 
+void ClusterAdapter::ForwardToSession(const std::string& node_id, broker::MessagePtr msg,
+                                      broker::SessionTarget target,
+                                      std::function<void(bool)> on_queued) {
+  node_->ForwardToSession(node_id, std::move(msg), std::move(target), std::move(on_queued));
+}
+
 void ClusterAdapter::PublishRetained(broker::MessagePtr msg) {
   node_->PublishRetained(std::move(msg));
 }
@@ -48,14 +54,19 @@ void ClusterAdapter::DeliverForwarded(broker::MessagePtr msg, bool to_subscriber
                            std::move(done));
 }
 
+void ClusterAdapter::DeliverToSession(broker::MessagePtr msg, broker::SessionTarget target,
+                                      std::function<void()> done) {
+  broker_.DeliverToSession(std::move(msg), std::move(target), std::move(done));
+}
+
 void ClusterAdapter::ApplyRetained(broker::MessagePtr msg) {
   // Last writer wins by (timestamp, origin node), also against a local publish that raced it.
   broker_.ApplyRetained(std::move(msg));
 }
 
-void ClusterAdapter::TakeOverSession(const std::string& client_id,
+void ClusterAdapter::TakeOverSession(const std::string& client_id, const std::string& to_node,
                                      std::function<void(std::optional<std::string>)> done) {
-  broker_.TakeOverSession(client_id, [done = std::move(done)](
+  broker_.TakeOverSession(client_id, to_node, [done = std::move(done)](
                                          std::optional<broker::SessionState> state) {
     if (!state) {
       done(std::nullopt);

@@ -21,6 +21,8 @@ class ClusterAdapter : public broker::ClusterPort, public cluster::LocalNode {
   void Forward(const std::string& node_id, broker::MessagePtr msg, bool to_subscribers,
                std::vector<std::string> shared_filters,
                std::function<void(bool)> on_queued) override;
+  void ForwardToSession(const std::string& node_id, broker::MessagePtr msg,
+                        broker::SessionTarget target, std::function<void(bool)> on_queued) override;
   void PublishRetained(broker::MessagePtr msg) override;
   void ClientConnected(const std::string& client_id, int64_t connected_at_ms) override;
   void ClientDisconnected(const std::string& client_id) override;
@@ -34,8 +36,10 @@ class ClusterAdapter : public broker::ClusterPort, public cluster::LocalNode {
   void DeliverForwarded(broker::MessagePtr msg, bool to_subscribers,
                         std::vector<std::string> shared_filters,
                         std::function<void()> done) override;
+  void DeliverToSession(broker::MessagePtr msg, broker::SessionTarget target,
+                        std::function<void()> done) override;
   void ApplyRetained(broker::MessagePtr msg) override;
-  void TakeOverSession(const std::string& client_id,
+  void TakeOverSession(const std::string& client_id, const std::string& to_node,
                        std::function<void(std::optional<std::string>)> done) override;
   void EvictClient(const std::string& client_id) override;
   std::vector<broker::MessagePtr> RetainedSnapshot() override;

@@ -1,6 +1,8 @@
 #include "app/node.h"
 
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include <unistd.h>
@@ -92,14 +94,32 @@ absl::Status Node::ReloadCertificates() {
 
 Node::~Node() { Stop(); }
 
+namespace {
+
+// PEM files for mutual TLS between nodes; a missing or empty file is a start-up error.
+absl::Status ReadPem(const std::string& flag, const std::string& path, std::string* out) {
+  if (path.empty()) return absl::OkStatus();
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in || text.str().empty()) {
+    return absl::InvalidArgumentError("--" + flag + ": cannot read PEM file \"" + path + "\"");
+  }
+  *out = text.str();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status Node::StartCluster() {
   std::unique_ptr<discovery::PeerSource> peers;
   if (config_.discovery == "static") {
     discovery::PeerSet set(config_.peers.begin(), config_.peers.end());
     peers = discovery::MakeStaticSource(std::move(set));
-  } else if (config_.discovery == "dns") {
+  } else if (config_.discovery == "dns" || config_.discovery == "dns-srv") {
     discovery::DnsOptions dns;
     dns.name = config_.dns_name;
+    dns.use_srv = config_.discovery == "dns-srv";  // each SRV record brings its own port
     dns.server = config_.dns_server;
     dns.peer_port = config_.cluster_listen.port;
     dns.refresh_ms = static_cast<int>(config_.dns_refresh_ms);
@@ -118,6 +138,12 @@ absl::Status Node::StartCluster() {
   options.http_address = HttpAdvertiseAddress(config_);
   options.failure_timeout_ms = static_cast<int>(config_.failure_timeout_ms);
   options.heartbeat_ms = std::max(50, options.failure_timeout_ms / 5);
+  for (absl::Status s : {ReadPem("cluster-tls-cert", config_.cluster_tls_cert, &options.tls_cert_pem),
+                         ReadPem("cluster-tls-key", config_.cluster_tls_key, &options.tls_key_pem),
+                         ReadPem("cluster-tls-ca", config_.cluster_tls_ca, &options.tls_ca_pem)}) {
+    if (!s.ok()) return s;
+  }
+  options.tls_server_name = config_.cluster_tls_server_name;
   peer_source_ = peers.get();
   cluster_adapter_ = std::make_unique<ClusterAdapter>(*broker_);
   cluster_ = std::make_unique<cluster::ClusterNode>(options, *cluster_adapter_, std::move(peers));

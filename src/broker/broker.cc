@@ -189,7 +189,7 @@ void Broker::DeliverForwarded(MessagePtr msg, bool to_subscribers, std::vector<s
   });
 }
 
-void Broker::TakeOverSession(const std::string& client_id,
+void Broker::TakeOverSession(const std::string& client_id, const std::string& to_node,
                              std::function<void(std::optional<SessionState>)> done) {
   int owner = registry_.ShardOf(client_id);
   if (owner < 0) {
@@ -197,15 +197,15 @@ void Broker::TakeOverSession(const std::string& client_id,
     return;
   }
   Shard* s = shards_[owner].get();
-  boost::asio::post(s->io(), [s, client_id, done = std::move(done)] {
+  boost::asio::post(s->io(), [s, client_id, to_node, done = std::move(done)] {
     std::optional<SessionState> state;
-    if (Session* session = s->FindSession(client_id)) {
+    if (Session* session = s->FindSession(client_id); session && session->moved_to.empty()) {
       if (session->client != nullptr) {
         session->client->CloseWith(codec::ReasonCode::kSessionTakenOver);
       }
       if (Session* still = s->FindSession(client_id)) {
         uint64_t token = still->registry_token;
-        state = s->ExtractSession(*still);
+        state = to_node.empty() ? s->ExtractSession(*still) : s->MoveSession(*still, to_node);
         s->broker().registry().Release(client_id, token);
       }
     }

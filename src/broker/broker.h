@@ -106,8 +106,11 @@ class Broker {
   void NodeDown(const std::string& node);
   void DeliverForwarded(MessagePtr msg, bool to_subscribers, std::vector<std::string> shared,
                         std::function<void()> done);
-  void TakeOverSession(const std::string& client_id,
+  // to_node: the node that took the session over; empty = gone without a forwarding tombstone.
+  void TakeOverSession(const std::string& client_id, const std::string& to_node,
                        std::function<void(std::optional<SessionState>)> done);
+  // A message for one session, passed on by the node it moved away from (session_move.cc).
+  void DeliverToSession(MessagePtr msg, SessionTarget target, std::function<void()> done);
   void EvictClient(const std::string& client_id);
 
   // Publishes from inside the node ($SYS, admin API): routed like a client's publish.

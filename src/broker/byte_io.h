@@ -31,6 +31,12 @@ class ByteReader {
   explicit ByteReader(std::string_view in) : in_(in) {}
   bool ok() const { return ok_; }
   bool AtEnd() const { return pos_ == in_.size(); }
+  // Consumes the 4-byte `tag` if it comes next.
+  bool Tag(const char* tag) {
+    if (in_.size() - pos_ < 4 || in_.compare(pos_, 4, tag) != 0) return false;
+    pos_ += 4;
+    return true;
+  }
   uint8_t U8() {
     if (pos_ + 1 > in_.size()) return Fail();
     return static_cast<uint8_t>(in_[pos_++]);

@@ -2,6 +2,7 @@
 // implements it and src/app wires it. Every method is thread-safe and must not block a shard.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -10,6 +11,15 @@
 #include "broker/message.h"
 
 namespace meshmq::broker {
+
+// A delivery to one session, as this node's matching subscription decided it. Used when a
+// session moved to another node while messages for it were still arriving here.
+struct SessionTarget {
+  std::string client_id;
+  uint8_t qos = 0;        // min(published QoS, granted QoS)
+  bool retain = false;    // RETAIN flag to send
+  std::vector<uint32_t> subscription_ids;
+};
 
 class ClusterPort {
  public:
@@ -23,6 +33,10 @@ class ClusterPort {
   virtual void Forward(const std::string& node_id, MessagePtr msg, bool to_subscribers,
                        std::vector<std::string> shared_filters,
                        std::function<void(bool)> on_queued) = 0;
+  // Send `msg` to the session `target.client_id`, which moved to `node_id` (see
+  // Shard::MoveSession); on_queued as for Forward.
+  virtual void ForwardToSession(const std::string& node_id, MessagePtr msg, SessionTarget target,
+                                std::function<void(bool)> on_queued) = 0;
   virtual void PublishRetained(MessagePtr msg) = 0;
   virtual void ClientConnected(const std::string& client_id, int64_t connected_at_ms) = 0;
   virtual void ClientDisconnected(const std::string& client_id) = 0;

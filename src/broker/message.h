@@ -42,6 +42,14 @@ inline void ChargeMemory(const Message& msg) {
   msg.charge = MemoryCharge(static_cast<int64_t>(msg.payload.size() + msg.topic.size() +
                                                  sizeof(Message)));
 }
+  // Unique among the messages of one origin node process (with timestamp_ms and origin_node:
+  // cluster-wide); lets a session that just moved drop the second copy of a message that reached
+  // it both directly and through its old node (session_move.cc). 0 = unknown.
+  uint64_t origin_seq = 0;
+};
+
+// A fresh origin_seq: per-thread counters, so publishing shards share no cache line.
+uint64_t NextOriginSeq();
 
 using MessagePtr = std::shared_ptr<const Message>;
 

@@ -1,5 +1,7 @@
 #include "broker/message_builder.h"
 
+#include <atomic>
+
 #include "broker/broker.h"
 
 namespace meshmq::broker {
@@ -12,6 +14,13 @@ codec::Properties PassThroughProperties(const codec::Properties& in) {
   out.correlation_data = in.correlation_data;
   out.user_properties = in.user_properties;
   return out;
+}
+
+uint64_t NextOriginSeq() {
+  static std::atomic<uint64_t> next_thread{1};
+  thread_local const uint64_t base = next_thread.fetch_add(1) << 40;
+  thread_local uint64_t n = 0;
+  return base | ++n;
 }
 
 MessagePtr MessageFromPublish(codec::Publish& publish, const std::string& client_id,
@@ -33,6 +42,7 @@ MessagePtr MessageFromPublish(codec::Publish& publish, const std::string& client
   msg->origin_client_id = client_id;
   msg->origin_node = node_id;
   ChargeMemory(*msg);
+  msg->origin_seq = NextOriginSeq();
   return msg;
 }
 

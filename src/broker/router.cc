@@ -244,7 +244,11 @@ bool Shard::DeliverToSharedMember(const MessagePtr& msg, const std::string& key,
   return true;
 }
 
-void Shard::Deliver(Session& session, Delivery delivery) {
+void Shard::Deliver(Session& session, Delivery delivery, bool passed_on) {
+  if ((passed_on || !session.moved_to.empty() || session.move_dedup) &&
+      !AdmitAfterMove(session, delivery, passed_on)) {
+    return;  // passed on to the session's new node, or a copy already delivered (session_move.cc)
+  }
   Client* client = session.client;
   if (client != nullptr && client->state() == Client::State::kConnected) {
     if (delivery.qos == 0) {

@@ -54,6 +54,7 @@ void Session::Import(SessionState state) {
   incoming_qos2.insert(state.incoming_qos2.begin(), state.incoming_qos2.end());
   next_packet_id = state.next_packet_id == 0 ? 1 : state.next_packet_id;
   pending_will = std::move(state.pending_will);
+  StartMoveDedup(*this);
 }
 
 }  // namespace meshmq::broker

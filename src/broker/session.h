@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
@@ -100,6 +101,23 @@ struct Session {
   boost::asio::steady_timer expiry_timer;
   boost::asio::steady_timer will_timer;
 
+  // Set when the session moved to that node (Shard::MoveSession): this object is then only a
+  // forwarding tombstone that keeps the subscriptions (and so this node's routes) a little longer
+  // and passes whatever still arrives for them on to the new owner.
+  std::string moved_to;
+  int64_t moved_at_ms = 0;          // steady clock
+  int64_t moved_covered_at_ms = 0;  // when the new owner's routes covered ours here; 0 = not yet
+
+  // Set for a while after the session moved HERE from another node (Import): ids of messages
+  // that came directly and that the old node passed on, so one arriving both ways is delivered
+  // once (session_move.cc).
+  struct MoveDedup {
+    int64_t until_ms = 0;  // steady clock
+    bool full = false;     // too many ids: no more de-duplication, passed-on still accepted
+    absl::flat_hash_set<std::tuple<std::string, int64_t, uint64_t>> direct, passed_on;
+  };
+  std::unique_ptr<MoveDedup> move_dedup;
+
   // Next packet id not used by an inflight message [MQTT-2.2.1-3].
   uint16_t AllocatePacketId();
   OutboundInflight* FindInflight(uint16_t packet_id);
@@ -107,8 +125,11 @@ struct Session {
 
   SessionState Export() const;
   // Replaces queues, inflight and ids; subscriptions are NOT imported here because they must be
-  // indexed by the shard (Shard::Subscribe), which the caller does.
+  // indexed by the shard (Shard::Subscribe), which the caller does. Starts move_dedup.
   void Import(SessionState state);
 };
+
+// Starts the session's move_dedup window (session_move.cc).
+void StartMoveDedup(Session& session);
 
 }  // namespace meshmq::broker

@@ -13,6 +13,7 @@ namespace meshmq::broker {
 namespace {
 
 constexpr char kMagic[] = "MSS2";  // 2: the owner identity after the client id
+constexpr char kOriginSeqTag[] = "OSQ1";
 
 void WriteDelivery(ByteWriter& w, const Delivery& d) {
   w.U8(d.qos);
@@ -127,6 +128,11 @@ std::string EncodeSessionState(const SessionState& s) {
     d.msg = std::move(msg);
     WriteDelivery(w, d);
   }
+  // Trailer: the messages' origin_seq, which a session that moves needs to drop second copies
+  // (session_move.cc).
+  out.append(kOriginSeqTag, 4);
+  for (const auto& e : s.inflight) w.U64(e.delivery.msg ? e.delivery.msg->origin_seq : 0);
+  for (const auto& d : s.queue) w.U64(d.msg ? d.msg->origin_seq : 0);
   return out;
 }
 
@@ -176,6 +182,14 @@ std::optional<SessionState> DecodeSessionState(const std::string& bytes) {
       will.properties = d.msg->properties;
       s.pending_will = std::move(will);
     }
+  }
+  if (r.ok() && !r.AtEnd() && r.Tag(kOriginSeqTag)) {
+    auto set = [&r](Delivery& d) {
+      uint64_t seq = r.U64();
+      if (d.msg && r.ok()) std::const_pointer_cast<Message>(d.msg)->origin_seq = seq;
+    };
+    for (auto& e : s.inflight) set(e.delivery);  // the messages were made here, not yet shared
+    for (auto& d : s.queue) set(d);
   }
   if (!r.ok() || !r.AtEnd()) return std::nullopt;
   auto version = static_cast<uint8_t>(s.version);

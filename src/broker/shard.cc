@@ -49,6 +49,9 @@ Session* Shard::FindSession(const std::string& client_id) {
 }
 
 Session& Shard::CreateSession(const std::string& client_id) {
+  if (Session* old = FindSession(client_id); old != nullptr && !old->moved_to.empty()) {
+    DestroySession(*old, /*release_id=*/false);  // the client came back before the tombstone ended
+  }
   auto session = std::make_unique<Session>(client_id, io_);
   Session& ref = *session;
   sessions_[client_id] = std::move(session);

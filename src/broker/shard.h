@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -77,6 +78,13 @@ class Shard {
   void DestroySession(Session& session, bool release_id = true);
   // Removes the session from this shard and returns its state (for a takeover elsewhere).
   SessionState ExtractSession(Session& session);
+  // Like ExtractSession for a takeover by another node, but the session stays as a forwarding
+  // tombstone (Session::moved_to) until that node's routes for it are visible here plus a grace
+  // period: messages already on their way here are passed on instead of lost (session_move.cc).
+  SessionState MoveSession(Session& session, const std::string& to_node);
+  // A message the old owner of a session passed on after it moved here; waits briefly if the
+  // session is still being imported (the takeover reply travels on another stream).
+  void DeliverMovedIn(const std::string& client_id, Delivery delivery, std::function<void()> done);
   template <typename F> void ForEachSession(F&& fn) { for (auto& [id, s] : sessions_) fn(*s); }
   // Arms the expiry timer of a session that just went offline (after its full interval, or
   // after `after` for a session restored from the store).
@@ -93,7 +101,8 @@ class Shard {
   // Routing. Route returns whether any subscriber (here, on a shard or a node) was found.
   // `wait` (storage on): other shards given a QoS 1/2 message confirm their commit to it.
   bool Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wait = nullptr);
-  void Deliver(Session& session, Delivery delivery);
+  // passed_on: the message came from the node this session moved away from (DeliverMovedIn).
+  void Deliver(Session& session, Delivery delivery, bool passed_on = false);
   void PublishWill(const codec::Will& will, const std::string& client_id);
 
   // ACL on the delivery side (acl_filter.cc). A subscription the ACL grants only in part
@@ -144,6 +153,11 @@ class Shard {
   bool DeliverToSharedMember(const MessagePtr& msg, const std::string& key,
                              const std::string& group, std::optional<size_t> pick);
   void OnSessionExpired(const std::string& client_id);
+  void CheckMovedSession(const std::string& client_id);
+  // For a tombstone: passes the delivery on and returns false. Within move_dedup: false for the
+  // second copy of a message. Else true: deliver.
+  bool AdmitAfterMove(Session& session, Delivery& delivery, bool passed_on);
+  void FlushMovedIn(const std::string& client_id);
 
   Broker& broker_;
   int index_;
@@ -169,6 +183,14 @@ class Shard {
   uint64_t commit_epoch_ = 0;  // commits done; an ack made in epoch e waits for commit e + 1
   std::vector<std::function<void(bool)>> after_commit_;
   std::vector<uint64_t> ack_waiters_;
+  // Messages passed on by a session's old owner before the session itself arrived here.
+  struct MovedIn {
+    explicit MovedIn(boost::asio::io_context& io) : retry(io) {}
+    std::deque<std::pair<Delivery, std::function<void()>>> waiting;
+    boost::asio::steady_timer retry;
+    int64_t since_ms = 0;
+  };
+  absl::flat_hash_map<std::string, std::unique_ptr<MovedIn>> moved_in_;
 
   // Scratch space reused by Route to avoid allocating per message.
   std::vector<std::pair<Session*, SubOptions>> matches_;

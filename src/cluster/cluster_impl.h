@@ -103,6 +103,8 @@ class ClusterNode::Impl : public std::enable_shared_from_this<ClusterNode::Impl>
   void AddLocalRoute(const std::string& filter, bool add);
   void Forward(const std::string& node_id, broker::MessagePtr msg, bool to_subscribers,
                std::vector<std::string> shared_filters, std::function<void(bool)> on_queued);
+  void ForwardToSession(const std::string& node_id, broker::MessagePtr msg,
+                        broker::SessionTarget target, std::function<void(bool)> on_queued);
   void PublishRetained(broker::MessagePtr msg);
   void ClientConnected(const std::string& client_id, int64_t at_ms);
   void ClientDisconnected(const std::string& client_id);
@@ -171,6 +173,8 @@ class ClusterNode::Impl : public std::enable_shared_from_this<ClusterNode::Impl>
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UpdateReadyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Queues `e` for node_id; false when the peer is unknown, down or its buffer is full.
+  bool EnqueueForward(const std::string& node_id, ForwardBuffer::Entry e);
   // Runs fn on the notifier thread, after every callback queued before it.
   void Notify(std::function<void()> fn);
   void RunNotifier();

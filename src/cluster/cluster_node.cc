@@ -29,30 +29,44 @@ void ClusterNode::Impl::AddLocalRoute(const std::string& filter, bool add) {
   BroadcastLocked(frame);
 }
 
+bool ClusterNode::Impl::EnqueueForward(const std::string& node_id, ForwardBuffer::Entry e) {
+  absl::MutexLock lock(&mu_);
+  Peer* peer = FindPeerLocked(node_id);
+  bool ok = false;
+  if (peer != nullptr && peer->state == Peer::State::kAlive && !stopping_) {
+    e.queued_at_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch()).count();
+    ok = peer->out.Push(std::move(e));
+    if (ok) {
+      ++peer->forwarded_to;
+      if (peer->out_link) peer->out_link->Wake();
+    }
+  }
+  if (!ok) ++stats_.forwards_rejected;
+  return ok;
+}
+
 void ClusterNode::Impl::Forward(const std::string& node_id, broker::MessagePtr msg,
                                 bool to_subscribers, std::vector<std::string> shared_filters,
                                 std::function<void(bool)> on_queued) {
-  bool ok = false;
-  {
-    absl::MutexLock lock(&mu_);
-    Peer* peer = FindPeerLocked(node_id);
-    if (peer != nullptr && peer->state == Peer::State::kAlive && !stopping_) {
-      ForwardBuffer::Entry e;
-      e.bytes = msg->topic.size() + msg->payload.size() + 64;
-      for (const std::string& s : shared_filters) e.bytes += s.size();
-      e.msg = std::move(msg);
-      e.to_subscribers = to_subscribers;
-      e.shared_filters = std::move(shared_filters);
-      e.queued_at_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::steady_clock::now().time_since_epoch()).count();
-      ok = peer->out.Push(std::move(e));
-      if (ok) {
-        ++peer->forwarded_to;
-        if (peer->out_link) peer->out_link->Wake();
-      }
-    }
-    if (!ok) ++stats_.forwards_rejected;
-  }
+  ForwardBuffer::Entry e;
+  e.bytes = msg->topic.size() + msg->payload.size() + 64;
+  for (const std::string& s : shared_filters) e.bytes += s.size();
+  e.msg = std::move(msg);
+  e.to_subscribers = to_subscribers;
+  e.shared_filters = std::move(shared_filters);
+  bool ok = EnqueueForward(node_id, std::move(e));
+  if (on_queued) on_queued(ok);
+}
+
+void ClusterNode::Impl::ForwardToSession(const std::string& node_id, broker::MessagePtr msg,
+                                         broker::SessionTarget target,
+                                         std::function<void(bool)> on_queued) {
+  ForwardBuffer::Entry e;
+  e.bytes = msg->topic.size() + msg->payload.size() + target.client_id.size() + 64;
+  e.msg = std::move(msg);
+  e.target = std::move(target);
+  bool ok = EnqueueForward(node_id, std::move(e));
   if (on_queued) on_queued(ok);
 }
 
@@ -263,6 +277,11 @@ void ClusterNode::Forward(const std::string& node_id, broker::MessagePtr msg, bo
                           std::function<void(bool)> on_queued) {
   impl_->Forward(node_id, std::move(msg), to_subscribers, std::move(shared_filters),
                  std::move(on_queued));
+}
+void ClusterNode::ForwardToSession(const std::string& node_id, broker::MessagePtr msg,
+                                   broker::SessionTarget target,
+                                   std::function<void(bool)> on_queued) {
+  impl_->ForwardToSession(node_id, std::move(msg), std::move(target), std::move(on_queued));
 }
 void ClusterNode::PublishRetained(broker::MessagePtr msg) { impl_->PublishRetained(std::move(msg)); }
 void ClusterNode::ClientConnected(const std::string& id, int64_t at_ms) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "broker/cluster_port.h"
 #include "broker/message.h"
 #include "discovery/peer_source.h"
 
@@ -41,6 +42,16 @@ struct ClusterOptions {
   // Extensions to the agreed contract:
   int takeover_timeout_ms = 3000;  // ClaimClientId gives up (nullopt) after this
   int max_backoff_ms = 1500;       // reconnect backoff cap for unanswered addresses
+  // Mutual TLS (PEM contents, not paths): all three set = the server requires and verifies a
+  // client certificate signed by tls_ca_pem and the dialers present tls_cert_pem. The shared
+  // secret is still checked on every call. Empty = plaintext gRPC.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  std::string tls_ca_pem;
+  // Name expected in the peers' certificates (SAN); empty = the dialled host or IP. One name for
+  // every node lets pods found by IP share a certificate layout (docs/security.md).
+  std::string tls_server_name;
+  bool tls() const { return !tls_cert_pem.empty(); }
 };
 
 // What the cluster asks of the local broker. Called from cluster threads; implementations only
@@ -59,13 +70,18 @@ class LocalNode {
   virtual void DeliverForwarded(broker::MessagePtr msg, bool to_subscribers,
                                 std::vector<std::string> shared_filters,
                                 std::function<void()> done) = 0;
+  // Deliver to one local session only (it moved here from the sender, which still received
+  // messages for it); done() once handed to the session or given up.
+  virtual void DeliverToSession(broker::MessagePtr msg, broker::SessionTarget target,
+                                std::function<void()> done) = 0;
   // Replicated retained set/delete (empty payload = delete). The cluster only passes on updates
   // newer than any it has seen, but a local retained PUBLISH may race this call, so the store must
   // also apply it only if (timestamp_ms, origin_node) is newer than what it holds.
   virtual void ApplyRetained(broker::MessagePtr msg) = 0;
-  // Another node took client_id: disconnect it here (v5 0x8E) if live and hand back its session
-  // state as opaque bytes (nullopt if none here).
-  virtual void TakeOverSession(const std::string& client_id,
+  // Node `to_node` took client_id: disconnect it here (v5 0x8E) if live and hand back its session
+  // state as opaque bytes (nullopt if none here). Messages for the session that still arrive
+  // here afterwards are passed on to `to_node` with ForwardToSession.
+  virtual void TakeOverSession(const std::string& client_id, const std::string& to_node,
                                std::function<void(std::optional<std::string>)> done) = 0;
   // client_id is live here AND on a node with a newer registration: disconnect it here.
   virtual void EvictClient(const std::string& client_id) = 0;
@@ -117,6 +133,9 @@ class ClusterNode {
   // unknown/down or the buffer is full.
   void Forward(const std::string& node_id, broker::MessagePtr msg, bool to_subscribers,
                std::vector<std::string> shared_filters, std::function<void(bool)> on_queued);
+  // Forward to one session that moved to `node_id`; same guarantees and on_queued as Forward.
+  void ForwardToSession(const std::string& node_id, broker::MessagePtr msg,
+                        broker::SessionTarget target, std::function<void(bool)> on_queued);
   // Replicate to all peers; last-writer-wins by (timestamp_ms, origin_node).
   void PublishRetained(broker::MessagePtr msg);
 

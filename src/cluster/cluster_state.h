@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "broker/cluster_port.h"
 #include "broker/message.h"
 
 namespace meshmq::cluster {
@@ -49,6 +50,7 @@ class ForwardBuffer {
     broker::MessagePtr msg;
     bool to_subscribers = false;
     std::vector<std::string> shared_filters;
+    std::optional<broker::SessionTarget> target;  // for one moved session only
     size_t bytes = 0;
     bool sent_once = false;
     int64_t queued_at_us = 0;

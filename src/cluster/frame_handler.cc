@@ -357,9 +357,17 @@ void ClusterNode::Impl::HandleForwardBatch(const std::string& node_id, v1::Forwa
       peer->ack_dirty = true;
       if (peer->in_link) peer->in_link->Wake();
     };
-    local_.DeliverForwarded(DecodeMessage(std::move(*d.fm->mutable_message())),
-                            d.fm->to_subscribers(), ToVector(d.fm->shared_filters()),
-                            std::move(done));
+    broker::MessagePtr msg = DecodeMessage(std::move(*d.fm->mutable_message()));
+    if (d.fm->has_target()) {
+      const v1::TargetedDelivery& t = d.fm->target();
+      broker::SessionTarget target{t.client_id(), static_cast<uint8_t>(std::min(t.qos(), 2u)),
+                                   t.retain(),
+                                   {t.subscription_ids().begin(), t.subscription_ids().end()}};
+      local_.DeliverToSession(std::move(msg), std::move(target), std::move(done));
+      continue;
+    }
+    local_.DeliverForwarded(std::move(msg), d.fm->to_subscribers(),
+                            ToVector(d.fm->shared_filters()), std::move(done));
   }
 }
 
@@ -388,14 +396,15 @@ void ClusterNode::Impl::HandleTakeoverRequest(const std::string& node_id,
     link = peer->in_link;
   }
   uint64_t id = req.request_id();
-  local_.TakeOverSession(req.client_id(), [link, id](std::optional<std::string> session) {
+  auto reply = [link, id](std::optional<std::string> session) {
     std::shared_ptr<Link> l = link.lock();
     if (!l) return;  // the stream is gone; the claimer times out
     v1::Frame frame;
     frame.mutable_takeover_reply()->set_request_id(id);
     if (session) frame.mutable_takeover_reply()->set_session(std::move(*session));
     l->Send(std::move(frame));
-  });
+  };
+  local_.TakeOverSession(req.client_id(), node_id, std::move(reply));
 }
 
 void ClusterNode::Impl::HandleTakeoverReply(const v1::TakeoverReply& reply) {
@@ -432,6 +441,13 @@ void ClusterNode::Impl::PullForwardLane(const std::string& node_id,
       fm->set_seq(e->seq);
       fm->set_to_subscribers(e->to_subscribers);
       for (const std::string& s : e->shared_filters) fm->add_shared_filters(s);
+      if (e->target) {
+        v1::TargetedDelivery* t = fm->mutable_target();
+        t->set_client_id(e->target->client_id);
+        t->set_qos(e->target->qos);
+        t->set_retain(e->target->retain);
+        for (uint32_t id : e->target->subscription_ids) t->add_subscription_ids(id);
+      }
       EncodeMessage(*e->msg, fm->mutable_message());
       ++stats_.forwards_sent;
     }

@@ -25,6 +25,7 @@ void EncodeMessage(const broker::Message& msg, v1::Message* out) {
   out->set_origin_client_id(msg.origin_client_id);
   out->set_origin_node(msg.origin_node);
   out->set_timestamp_ms(msg.timestamp_ms);
+  out->set_origin_seq(msg.origin_seq);
 }
 
 broker::MessagePtr DecodeMessage(v1::Message&& in) {
@@ -47,6 +48,7 @@ broker::MessagePtr DecodeMessage(v1::Message&& in) {
   msg->origin_client_id = std::move(*in.mutable_origin_client_id());
   msg->origin_node = std::move(*in.mutable_origin_node());
   msg->timestamp_ms = in.timestamp_ms();
+  msg->origin_seq = in.origin_seq();
   return msg;
 }
 

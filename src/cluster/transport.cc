@@ -25,6 +25,24 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+// Mutual TLS: a peer must present a certificate chained to our CA, and we present ours.
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const ClusterOptions& o) {
+  if (!o.tls()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = o.tls_ca_pem;
+  ssl.pem_key_cert_pairs.push_back({o.tls_key_pem, o.tls_cert_pem});
+  return grpc::SslServerCredentials(ssl);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const ClusterOptions& o) {
+  if (!o.tls()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = o.tls_ca_pem;  // the server's certificate must chain to our CA too
+  ssl.pem_private_key = o.tls_key_pem;
+  ssl.pem_cert_chain = o.tls_cert_pem;
+  return grpc::SslCredentials(ssl);
+}
+
 std::string FormatHostPort(const config::HostPort& hp) {
   if (hp.host.find(':') != std::string::npos) return "[" + hp.host + "]:" + std::to_string(hp.port);
   return hp.host + ":" + std::to_string(hp.port);
@@ -168,8 +186,10 @@ void ClusterNode::Impl::RunDialer(Dialer* dialer) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, options_.max_backoff_ms);
-  auto channel =
-      grpc::CreateCustomChannel(dialer->address, grpc::InsecureChannelCredentials(), args);
+  if (options_.tls() && !options_.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options_.tls_server_name);
+  }
+  auto channel = grpc::CreateCustomChannel(dialer->address, ChannelCredentials(options_), args);
   auto stub = v1::Cluster::NewStub(channel);
   int backoff_ms = 50;
   std::string last_error;
@@ -257,7 +277,7 @@ absl::Status ClusterNode::Impl::Start() {
   // node started on the same address must fail, not split our peers with us.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options_.listen, ServerCredentials(options_), &port);
   service_ = std::make_unique<ClusterService>(*this);
   builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();
@@ -284,8 +304,9 @@ absl::Status ClusterNode::Impl::Start() {
   } else {
     OnPeersChanged({});
   }
-  spdlog::info("cluster: node {} listening on {} (advertise {})", options_.node_id,
-               options_.listen, bound_address_);
+  spdlog::info("cluster: node {} listening on {} (advertise {}, {})", options_.node_id,
+               options_.listen, bound_address_,
+               options_.tls() ? "mutual TLS" : "plaintext");
   return absl::OkStatus();
 }
 

@@ -71,12 +71,17 @@ struct Config {
   std::string cluster_name = "meshmq";       // --cluster-name
   std::string cluster_secret;                // --cluster-secret (never logged or printed)
   std::string cluster_secret_file;           // --cluster-secret-file
-  std::string discovery = "none";            // --discovery none|static|dns
+  std::string discovery = "none";            // --discovery none|static|dns|dns-srv
   std::vector<HostPort> peers;               // --peers host:port,host:port
   std::string dns_name;                      // --dns-name
   std::string dns_server;                    // --dns-server host:port (tests)
   uint32_t dns_refresh_ms = 5000;            // --dns-refresh-ms
   uint32_t failure_timeout_ms = 5000;        // --failure-timeout (ms)
+  // Mutual TLS between nodes (docs/security.md): cert, key and CA all set, or none.
+  std::string cluster_tls_cert;         // --cluster-tls-cert PEM: this node's certificate
+  std::string cluster_tls_key;          // --cluster-tls-key PEM
+  std::string cluster_tls_ca;           // --cluster-tls-ca PEM: CA that signs every node
+  std::string cluster_tls_server_name;  // --cluster-tls-server-name: name peers' certs carry
 
   // --- HTTP (metrics, health, admin API)
   HostPort http_listen{"0.0.0.0", 8082};  // --http-listen; port 0 with host "off" disables

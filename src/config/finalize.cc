@@ -38,9 +38,21 @@ absl::Status CheckCombinations(const LoadState& state) {
     absl::Status s = Requires(state, "discovery", "static", "peers", !c.peers.empty());
     if (!s.ok()) return s;
   }
-  if (c.discovery == "dns") {
-    absl::Status s = Requires(state, "discovery", "dns", "dns-name", !c.dns_name.empty());
+  if (c.discovery == "dns" || c.discovery == "dns-srv") {
+    absl::Status s = Requires(state, "discovery", c.discovery, "dns-name", !c.dns_name.empty());
     if (!s.ok()) return s;
+  }
+  // Mutual TLS needs all three files; a partial set would silently fall back to plaintext.
+  if (!c.cluster_tls_cert.empty() || !c.cluster_tls_key.empty() || !c.cluster_tls_ca.empty()) {
+    const char* needed[][2] = {{"cluster-tls-cert", c.cluster_tls_cert.c_str()},
+                               {"cluster-tls-key", c.cluster_tls_key.c_str()},
+                               {"cluster-tls-ca", c.cluster_tls_ca.c_str()}};
+    for (const auto& [flag, value] : needed) {
+      if (*value != '\0') continue;
+      return absl::InvalidArgumentError(
+          absl::StrCat("mutual TLS between nodes needs ", AllNames(OptionFor(flag)),
+                       " as well (set cluster-tls-cert, cluster-tls-key and cluster-tls-ca)"));
+    }
   }
   if (c.storage == "rocksdb") {
     return Requires(state, "storage", "rocksdb", "data-dir", !c.data_dir.empty());

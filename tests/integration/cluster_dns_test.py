@@ -39,6 +39,7 @@ class Dnsmasq:
         self.port = free_udp_tcp_port()
         self.log_path = os.path.join(directory, "dnsmasq.log")
         self.proc = None
+        self.extra = []  # more dnsmasq flags, e.g. --srv-host=... (cluster_dns_srv_test.py)
 
     def write_records(self, addresses):
         tmp = self.hosts + ".tmp"
@@ -53,7 +54,7 @@ class Dnsmasq:
             [DNSMASQ, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
              "--port=%d" % self.port, "--listen-address=127.0.0.1", "--bind-interfaces",
              "--local=/test/", "--addn-hosts=%s" % self.hosts, "--pid-file=", "--user=root",
-             "--group=root", "--log-facility=-", "--log-queries"],
+             "--group=root", "--log-facility=-", "--log-queries"] + self.extra,
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:

@@ -343,9 +343,9 @@ class Cluster:
                 self.nodes.append(Node(self, i + 1, h, free_port(), free_port(), free_port()))
 
     def discovery_flags(self, node):
-        if self.discovery == "dns":
+        if self.discovery in ("dns", "dns-srv"):
             name, server = self.dns
-            return ["--discovery", "dns", "--dns-name", name, "--dns-server", server,
+            return ["--discovery", self.discovery, "--dns-name", name, "--dns-server", server,
                     "--dns-refresh-ms", "500"]
         peers = ",".join(n.grpc_address for n in self.nodes)
         return ["--discovery", "static", "--peers", peers]

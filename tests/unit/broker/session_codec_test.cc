@@ -128,9 +128,34 @@ TEST(SessionCodecTest, GarbageIsRejected) {
 
 TEST(SessionCodecTest, EveryTruncationIsRejected) {
   std::string bytes = EncodeSessionState(FullState());
+  // Up to the optional origin_seq trailer the bytes are a complete encoding of the older format.
+  size_t older_format = bytes.rfind("OSQ1");
+  ASSERT_NE(older_format, std::string::npos);
   for (size_t n = 0; n < bytes.size(); ++n) {
+    if (n == older_format) continue;
     EXPECT_FALSE(DecodeSessionState(bytes.substr(0, n))) << "prefix of " << n << " bytes";
   }
+}
+
+TEST(SessionCodecTest, OriginSeqRoundTripsAndIsOptional) {
+  SessionState in = FullState();
+  auto with_seq = [](MessagePtr m, uint64_t seq) {
+    auto copy = std::make_shared<Message>(*m);
+    copy->origin_seq = seq;
+    return MessagePtr(copy);
+  };
+  in.inflight[0].delivery.msg = with_seq(in.inflight[0].delivery.msg, 11);
+  in.queue[1].msg = with_seq(in.queue[1].msg, 22);
+  std::string bytes = EncodeSessionState(in);
+  auto out = DecodeSessionState(bytes);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->inflight[0].delivery.msg->origin_seq, 11u);
+  EXPECT_EQ(out->queue[0].msg->origin_seq, 0u);
+  EXPECT_EQ(out->queue[1].msg->origin_seq, 22u);
+  // Bytes from before the trailer existed still decode, without origin_seq.
+  auto older = DecodeSessionState(bytes.substr(0, bytes.rfind("OSQ1")));
+  ASSERT_TRUE(older);
+  EXPECT_EQ(older->queue[1].msg->origin_seq, 0u);
 }
 
 TEST(SessionCodecTest, RandomCorruptionNeverCrashes) {

@@ -155,6 +155,7 @@ TEST(ClusterClientRegistryTest, ClaimFindsOwnerAndTakesSessionOver) {
   {
     std::lock_guard<std::mutex> l(c[1].local.mu);
     EXPECT_EQ(c[1].local.takeovers, std::vector<std::string>{"dev-1"});
+    EXPECT_EQ(c[1].local.takeover_to, std::vector<std::string>{c[0].id});  // who took it
   }
   {
     std::lock_guard<std::mutex> l(c[2].local.mu);
@@ -168,6 +169,38 @@ TEST(ClusterClientRegistryTest, ClaimFindsOwnerAndTakesSessionOver) {
   c[0].node->ClientConnected("mine", 5);
   EXPECT_FALSE(Claim(*c[0].node, "mine", &ms).has_value());
   EXPECT_LT(ms, 50);
+}
+
+// What a moved session's old owner passes on: delivered to that one session only, with the QoS,
+// RETAIN flag and subscription ids the old owner's subscription decided, in order.
+TEST(ClusterClientRegistryTest, ForwardToSessionArrivesAsTargetedDelivery) {
+  ClusterFixture c(2);
+  c.StartAll();
+  ASSERT_GE(WaitFor([&] { return c.FullMesh(); }), 0);
+  for (int i = 0; i < 50; ++i) {
+    auto msg = std::make_shared<broker::Message>();
+    msg->topic = "moved/t";
+    msg->payload = codec::SharedBytes(std::to_string(i));
+    msg->qos = 2;
+    bool queued = false;
+    c[0].node->ForwardToSession(c[1].id, msg, {"dev-9", 1, true, {7, 9}},
+                                [&](bool ok) { queued = ok; });
+    ASSERT_TRUE(queued);
+  }
+  ASSERT_GE(WaitFor([&] {
+              std::lock_guard<std::mutex> l(c[1].local.mu);
+              return c[1].local.targeted.size() == 50;
+            }), 0);
+  std::lock_guard<std::mutex> l(c[1].local.mu);
+  EXPECT_TRUE(c[1].local.delivered.empty());  // never to ordinary subscribers
+  for (int i = 0; i < 50; ++i) {
+    const auto& [msg, target] = c[1].local.targeted[i];
+    EXPECT_EQ(msg->payload.str(), std::to_string(i));
+    EXPECT_EQ(target.client_id, "dev-9");
+    EXPECT_EQ(target.qos, 1);
+    EXPECT_TRUE(target.retain);
+    EXPECT_EQ(target.subscription_ids, (std::vector<uint32_t>{7, 9}));
+  }
 }
 
 TEST(ClusterClientRegistryTest, ClaimTimesOutWhenTheOwnerGoesSilent) {

@@ -70,12 +70,21 @@ class FakeLocal : public LocalNode {
       retained[msg->topic] = msg;
     }
   }
-  void TakeOverSession(const std::string& client_id,
+  void DeliverToSession(broker::MessagePtr msg, broker::SessionTarget target,
+                        std::function<void()> done) override {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      targeted.push_back({std::move(msg), std::move(target)});
+    }
+    done();
+  }
+  void TakeOverSession(const std::string& client_id, const std::string& to_node,
                        std::function<void(std::optional<std::string>)> done) override {
     std::optional<std::string> bytes;
     {
       std::lock_guard<std::mutex> l(mu);
       takeovers.push_back(client_id);
+      takeover_to.push_back(to_node);
       if (never_answer_takeover) return;  // a hung broker: the claimer must time out
       if (auto it = sessions.find(client_id); it != sessions.end()) {
         bytes = it->second;
@@ -127,6 +136,8 @@ class FakeLocal : public LocalNode {
   std::map<std::string, std::set<std::string>> routes;
   std::vector<std::string> down;
   std::vector<Delivered> delivered;
+  std::vector<std::pair<broker::MessagePtr, broker::SessionTarget>> targeted;
+  std::vector<std::string> takeover_to;
   bool hold_done = false;
   std::vector<std::function<void()>> held;
   std::map<std::string, broker::MessagePtr> retained;

@@ -46,7 +46,7 @@ TEST(ConfigErrorTest, EnumNotOneOf) {
   ExpectError(LoadWith({"--log-format=xml"}),
               "meshmq: --log-format: \"xml\" is not one of text|json");
   ExpectError(LoadWith({"--discovery=k8s"}),
-              "meshmq: --discovery: \"k8s\" is not one of none|static|dns");
+              "meshmq: --discovery: \"k8s\" is not one of none|static|dns|dns-srv");
   ExpectError(LoadWith({"--storage=disk"}),
               "meshmq: --storage: \"disk\" is not one of memory|rocksdb");
   ExpectError(LoadWith({}, {"MESHMQ_SHARED_SUBSCRIPTION_STRATEGY=first"}),

@@ -157,7 +157,25 @@ TEST(LoadTest, RangeBoundsAreInclusive) {
 TEST(LoadTest, CrossFieldRequirementsMet) {
   ExpectRuns(LoadWith({"--discovery=static", "--peers=a:1"}));
   ExpectRuns(LoadWith({"--discovery=dns", "--dns-name=meshmq.svc"}));
+  ExpectRuns(LoadWith({"--discovery=dns-srv", "--dns-name=_cluster._tcp.meshmq.svc"}));
   ExpectRuns(LoadWith({"--storage=rocksdb", "--data-dir=/var/lib/meshmq"}));
+  ExpectRuns(LoadWith({"--cluster-tls-cert=c.pem", "--cluster-tls-key=k.pem",
+                       "--cluster-tls-ca=ca.pem"}));
+}
+
+TEST(LoadTest, DnsSrvNeedsDnsName) {
+  LoadResult r = LoadWith({"--discovery=dns-srv"});
+  EXPECT_TRUE(r.exit_now);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("dns-name"), std::string::npos) << r.error;
+}
+
+TEST(LoadTest, PartialClusterTlsIsAnError) {
+  // Half a TLS configuration must not start a node that talks plaintext to its peers.
+  LoadResult r = LoadWith({"--cluster-tls-cert=c.pem", "--cluster-tls-ca=ca.pem"});
+  EXPECT_TRUE(r.exit_now);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("cluster-tls-key"), std::string::npos) << r.error;
 }
 
 TEST(LoadTest, SecretFileIsReadTrimmedAndOverridesSecret) {

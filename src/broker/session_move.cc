@@ -1,0 +1,194 @@
+// A persistent session moving to another node without losing what is still on its way to the old
+// one (docs/cluster.md, "Session moves").
+//
+// The old owner (this node, in MoveSession) hands the session state over at once, but keeps the
+// session object as a forwarding tombstone: its subscriptions stay in the trie, so this node keeps
+// announcing the routes, and every delivery that still reaches it (forwards that peers queued
+// before they learned of the move, local publishes) goes to the new owner with ForwardToSession.
+// The tombstone ends once this shard sees the new owner's routes for every filter of the session,
+// plus a grace period for forwards already in flight; at the latest after kMovedMaxMs. Ending it
+// withdraws our routes only after the new owner's are known here, and peers learned those at
+// about the same time, so publishers never see a moment with neither route.
+//
+// The new owner (DeliverMovedIn) may get such a message before the takeover reply that creates
+// the session (they travel on different streams): it holds them, in order, until the session
+// exists, for at most kMovedInWaitMs.
+//
+// Runs on the shard's thread only.
+#include <algorithm>
+#include <chrono>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "broker/broker.h"
+#include "broker/cluster_port.h"
+#include "broker/shard.h"
+
+namespace meshmq::broker {
+namespace {
+
+constexpr int kMovedPollMs = 20;      // how often a tombstone checks the new owner's routes
+constexpr int kMovedGraceMs = 300;    // in-flight forwards still accepted after the routes showed
+constexpr int kMovedMaxMs = 5000;     // a tombstone never lives longer (new owner died, ...)
+constexpr int kMovedInRetryMs = 5;
+constexpr int kMovedInWaitMs = 3000;  // the claim itself times out after 3 s (takeover timeout)
+// The old node's tombstone lives at most kMovedMaxMs, and what it passed on may wait up to
+// kMovedInWaitMs here: after both, no second copy can come.
+constexpr int kMoveDedupMs = kMovedMaxMs + kMovedInWaitMs;
+constexpr size_t kMoveDedupMaxIds = 200000;  // bounds memory under a flood; then no dedup
+
+int64_t SteadyNowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+SessionState Shard::MoveSession(Session& session, const std::string& to_node) {
+  SessionState state = session.Export();
+  Add(stats_.inflight, -static_cast<int64_t>(session.inflight.size()));
+  session.inflight.clear();
+  session.queue.clear();
+  session.pending_will.reset();  // the new owner has it (in `state`)
+  session.will_timer.cancel();
+  session.moved_to = to_node;
+  session.moved_at_ms = SteadyNowMs();
+  session.moved_covered_at_ms = 0;
+  CheckMovedSession(session.client_id);
+  return state;
+}
+
+void Shard::CheckMovedSession(const std::string& client_id) {
+  Session* session = FindSession(client_id);
+  if (session == nullptr || session->moved_to.empty()) return;
+  int64_t now = SteadyNowMs();
+  bool covered = true;
+  auto it = remote_filters_.find(session->moved_to);
+  for (const auto& [filter, sub] : session->subscriptions) {
+    if (it == remote_filters_.end() ||
+        std::find(it->second.begin(), it->second.end(), filter) == it->second.end()) {
+      covered = false;
+      break;
+    }
+  }
+  if (covered && session->moved_covered_at_ms == 0) session->moved_covered_at_ms = now;
+  bool done = (covered && now - session->moved_covered_at_ms >= kMovedGraceMs) ||
+              now - session->moved_at_ms >= kMovedMaxMs;
+  if (done) {
+    spdlog::debug("session {}: forwarding tombstone to {} ends after {} ms{}", client_id,
+                  session->moved_to, now - session->moved_at_ms, covered ? "" : " (timeout)");
+    DestroySession(*session, /*release_id=*/false);
+    return;
+  }
+  session->expiry_timer.expires_after(std::chrono::milliseconds(kMovedPollMs));
+  session->expiry_timer.async_wait([this, client_id](const boost::system::error_code& ec) {
+    if (!ec) CheckMovedSession(client_id);
+  });
+}
+
+void StartMoveDedup(Session& session) {
+  session.move_dedup = std::make_unique<Session::MoveDedup>();
+  session.move_dedup->until_ms = SteadyNowMs() + kMoveDedupMs;
+  auto seed = [&](const Delivery& d) {
+    if (d.msg && d.msg->origin_seq != 0) {
+      session.move_dedup->direct.emplace(d.msg->origin_node, d.msg->timestamp_ms,
+                                         d.msg->origin_seq);
+    }
+  };
+  for (const Delivery& d : session.queue) seed(d);
+  for (const OutboundInflight& f : session.inflight) seed(f.delivery);
+}
+
+bool Shard::AdmitAfterMove(Session& session, Delivery& delivery, bool passed_on) {
+  if (!session.moved_to.empty()) {  // a forwarding tombstone: pass it on
+    if (ClusterPort* cluster = broker_.cluster()) {
+      SessionTarget target{session.client_id, delivery.qos, delivery.retain,
+                           std::move(delivery.subscription_ids)};
+      cluster->ForwardToSession(session.moved_to, std::move(delivery.msg), std::move(target),
+                                [](bool) {});
+    }
+    return false;
+  }
+  if (session.move_dedup && SteadyNowMs() > session.move_dedup->until_ms) {
+    session.move_dedup.reset();
+  }
+  if (!session.move_dedup) {
+    // Passed on, but this session was not moved here recently: it is a new one (clean start
+    // discarded the moved state), whose subscriptions did not ask for this message.
+    if (passed_on) stats_.Drop(DropReason::kNoSubscribers);
+    return !passed_on;
+  }
+  Session::MoveDedup& dedup = *session.move_dedup;
+  if (!dedup.full && dedup.direct.size() + dedup.passed_on.size() > kMoveDedupMaxIds) {
+    dedup.full = true;
+    dedup.direct.clear();
+    dedup.passed_on.clear();
+  }
+  const Message& m = *delivery.msg;
+  if (dedup.full || m.origin_seq == 0) return true;
+  auto id = std::make_tuple(m.origin_node, m.timestamp_ms, m.origin_seq);
+  // Each message reaches the session at most once each way: a copy seen the other way is the
+  // second one.
+  auto& other = passed_on ? dedup.direct : dedup.passed_on;
+  if (other.erase(id) > 0) return false;
+  (passed_on ? dedup.passed_on : dedup.direct).insert(std::move(id));
+  return true;
+}
+
+void Shard::DeliverMovedIn(const std::string& client_id, Delivery delivery,
+                           std::function<void()> done) {
+  std::unique_ptr<MovedIn>& waiting = moved_in_[client_id];
+  if (!waiting) {
+    waiting = std::make_unique<MovedIn>(io_);
+    waiting->since_ms = SteadyNowMs();
+  }
+  waiting->waiting.emplace_back(std::move(delivery), std::move(done));
+  if (waiting->waiting.size() == 1) FlushMovedIn(client_id);
+}
+
+void Shard::FlushMovedIn(const std::string& client_id) {
+  auto it = moved_in_.find(client_id);
+  if (it == moved_in_.end()) return;
+  MovedIn& in = *it->second;
+  Session* session = FindSession(client_id);
+  bool give_up = session == nullptr && SteadyNowMs() - in.since_ms >= kMovedInWaitMs;
+  if (session == nullptr && !give_up) {
+    in.retry.expires_after(std::chrono::milliseconds(kMovedInRetryMs));
+    in.retry.async_wait([this, client_id](const boost::system::error_code& ec) {
+      if (!ec) FlushMovedIn(client_id);
+    });
+    return;
+  }
+  auto waiting = std::move(in.waiting);
+  moved_in_.erase(it);
+  if (give_up) {
+    spdlog::warn("session {}: {} messages passed on by its previous node, but the session never "
+                 "arrived here; dropped", client_id, waiting.size());
+  }
+  for (auto& [delivery, done] : waiting) {
+    if (give_up) {
+      stats_.Drop(DropReason::kNoSubscribers);
+    } else if (Session* s = FindSession(client_id)) {
+      Deliver(*s, std::move(delivery), /*passed_on=*/true);  // moved on again: passed on again
+    }
+    if (done) done();
+  }
+}
+
+void Broker::DeliverToSession(MessagePtr msg, SessionTarget target, std::function<void()> done) {
+  int owner = registry_.ShardOf(target.client_id);
+  if (owner < 0) {  // neither live nor being claimed here: nowhere to deliver
+    shards_[0]->stats().Drop(DropReason::kNoSubscribers);
+    if (done) done();
+    return;
+  }
+  Shard* s = shards_[owner].get();
+  boost::asio::post(s->io(), [s, msg = std::move(msg), target = std::move(target),
+                              done = std::move(done)]() mutable {
+    Delivery d{std::move(msg), target.qos, target.retain, std::move(target.subscription_ids)};
+    s->DeliverMovedIn(target.client_id, std::move(d), std::move(done));
+  });
+}
+
+}  // namespace meshmq::broker

@@ -1,0 +1,142 @@
+// A persistent session moving to another node (src/broker/session_move.cc), with a fake cluster:
+// the old owner's forwarding tombstone, and the new owner's targeted delivery and de-duplication.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "broker/cluster_port.h"
+#include "broker/session_codec.h"
+#include "broker_test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace meshmq::broker::testing {
+namespace {
+
+using ::testing::ElementsAre;
+
+// Inline mode: every call comes from the test thread.
+class FakeCluster : public ClusterPort {
+ public:
+  struct Passed {
+    std::string node;
+    MessagePtr msg;
+    SessionTarget target;
+  };
+  void AddLocalRoute(const std::string& f) override { added.push_back(f); }
+  void RemoveLocalRoute(const std::string& f) override { removed.push_back(f); }
+  void Forward(const std::string&, MessagePtr, bool, std::vector<std::string>,
+               std::function<void(bool)> on_queued) override {
+    ++forwards;
+    if (on_queued) on_queued(true);
+  }
+  void ForwardToSession(const std::string& node, MessagePtr msg, SessionTarget target,
+                        std::function<void(bool)> on_queued) override {
+    passed.push_back({node, std::move(msg), std::move(target)});
+    if (on_queued) on_queued(true);
+  }
+  void PublishRetained(MessagePtr) override {}
+  void ClientConnected(const std::string&, int64_t) override {}
+  void ClientDisconnected(const std::string&) override {}
+  void ClaimClientId(const std::string& id,
+                     std::function<void(std::optional<std::string>)> done) override {
+    auto it = sessions.find(id);
+    if (it == sessions.end()) return done(std::nullopt);
+    done(it->second);
+  }
+
+  std::vector<std::string> added, removed;
+  std::vector<Passed> passed;
+  int forwards = 0;
+  std::map<std::string, std::string> sessions;  // what "another node" hands over on a claim
+};
+
+MessagePtr Msg(const std::string& topic, const std::string& payload, uint64_t origin_seq) {
+  auto m = std::make_shared<Message>();
+  m->topic = topic;
+  m->payload = codec::SharedBytes(payload);
+  m->qos = 1;
+  m->origin_node = "nodeC";
+  m->timestamp_ms = 1000;
+  m->origin_seq = origin_seq;
+  return m;
+}
+
+TEST(SessionMoveTest, TombstonePassesLateMessagesOnUntilTheNewOwnersRoutesShow) {
+  Broker broker(InlineOptions());
+  FakeCluster cluster;
+  broker.set_cluster(&cluster);
+  TestConn pub(broker, 0, ProtocolVersion::kV311);
+  Connect(pub, "pub");
+  {
+    TestConn sub(broker, 0, ProtocolVersion::kV311);
+    Connect(sub, "dev", /*clean_start=*/false);
+    Subscribe(sub, "a/#", 1);
+    sub.Write(codec::Disconnect{});
+  }
+  std::optional<SessionState> state;
+  broker.TakeOverSession("dev", "nodeB", [&](std::optional<SessionState> s) { state = s; });
+  Settle(broker);
+  ASSERT_TRUE(state);
+  ASSERT_EQ(state->subscriptions.size(), 1u);
+  EXPECT_TRUE(cluster.removed.empty()) << "the route must stay while messages may still come";
+
+  pub.Write(MakePublish("a/1", "late", 1, 1));
+  ASSERT_EQ(cluster.passed.size(), 1u);
+  EXPECT_EQ(cluster.passed[0].node, "nodeB");
+  EXPECT_EQ(cluster.passed[0].target.client_id, "dev");
+  EXPECT_EQ(cluster.passed[0].target.qos, 1);
+  EXPECT_EQ(cluster.passed[0].msg->payload.str(), "late");
+  EXPECT_NE(cluster.passed[0].msg->origin_seq, 0u);
+
+  // The new owner announces the route: after the grace period the tombstone and our route go.
+  broker.RemoteRoutesChanged("nodeB", {"a/#"}, {});
+  RunFor(broker, std::chrono::milliseconds(100));
+  EXPECT_TRUE(cluster.removed.empty()) << "ended before the grace period";
+  RunFor(broker, std::chrono::milliseconds(500));
+  EXPECT_THAT(cluster.removed, ElementsAre("a/#"));
+  pub.Write(MakePublish("a/1", "after", 1, 2));
+  EXPECT_EQ(cluster.passed.size(), 1u);  // now forwarded to nodeB's route like any message
+  EXPECT_EQ(cluster.forwards, 1);
+}
+
+TEST(SessionMoveTest, MovedInSessionGetsEachMessageOnceWhicheverWayItCame) {
+  Broker broker(InlineOptions());
+  FakeCluster cluster;
+  broker.set_cluster(&cluster);
+  SessionState moved;
+  moved.client_id = "dev";
+  moved.expiry_interval_s = 300;
+  StoredSubscription sub;
+  sub.request.filter = "m/#";
+  sub.request.qos = 1;
+  moved.subscriptions.push_back(sub);
+  cluster.sessions["dev"] = EncodeSessionState(moved);
+
+  TestConn dev(broker, 0, ProtocolVersion::kV311);
+  auto ack = Connect(dev, "dev", /*clean_start=*/false);
+  ASSERT_TRUE(ack);
+  EXPECT_TRUE(ack->session_present);
+
+  MessagePtr both = Msg("m/1", "both-ways", 77);
+  broker.DeliverForwarded(both, true, {}, nullptr);                       // directly
+  broker.DeliverToSession(both, {"dev", 1, false, {}}, nullptr);          // and passed on
+  broker.DeliverToSession(Msg("m/1", "passed-first", 78), {"dev", 1, false, {}}, nullptr);
+  broker.DeliverForwarded(Msg("m/1", "passed-first", 78), true, {}, nullptr);
+  broker.DeliverToSession(Msg("m/2", "only-passed-on", 79), {"dev", 1, false, {}}, nullptr);
+  Settle(broker);
+  EXPECT_THAT(Payloads(dev.Of<codec::Publish>()),
+              ElementsAre("both-ways", "passed-first", "only-passed-on"));
+
+  // A client that resumed with clean start has a new session: what its old node passes on was
+  // asked for by the old subscriptions, not by this session.
+  TestConn fresh(broker, 0, ProtocolVersion::kV311);
+  Connect(fresh, "fresh", /*clean_start=*/true);
+  Subscribe(fresh, "m/#", 1);
+  broker.DeliverToSession(Msg("m/3", "stale", 80), {"fresh", 1, false, {}}, nullptr);
+  Settle(broker);
+  EXPECT_TRUE(fresh.Of<codec::Publish>().empty());
+}
+
+}  // namespace
+}  // namespace meshmq::broker::testing
