@@ -58,7 +58,13 @@ Client::~Client() {
 void Client::OnBytes(std::string_view bytes) {
   if (state_ == State::kClosed) return;
   Inc(shard_.stats().bytes_received, bytes.size());
-  decoder_.Feed(bytes);
+  // `bytes` is the transport's (shared) read buffer: the decoder reads packets in place and
+  // copies only an incomplete tail, so an idle client owns no input buffer.
+  decoder_.FeedBorrowed(bytes);
+  struct AdoptOnExit {
+    codec::Decoder& decoder;
+    ~AdoptOnExit() { decoder.Adopt(); }
+  } adopt{decoder_};
   while (state_ != State::kClosed) {
     codec::DecodeResult result = decoder_.Next();
     if (result.status == codec::DecodeStatus::kNeedMore) return;
