@@ -9,6 +9,7 @@
 # Usage: scripts/bench.sh [--quick] [--repeat R] [--duration S] [--workers N] [--build-dir DIR]
 #                         [--no-build] [--no-docs] [--cluster] [--results FILE]
 #                         [--meshmq BINARY]   (benchmark this meshmq instead of the built one)
+#                         [--only REGEX]      (run only the cells whose name matches)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -22,6 +23,7 @@ DO_DOCS=1
 DO_CLUSTER=0
 RESULTS=""
 MESHMQ_OVERRIDE=""
+ONLY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1; REPEAT=1; DURATION=1 ;;
@@ -34,7 +36,8 @@ while [ $# -gt 0 ]; do
     --cluster) DO_CLUSTER=1 ;;
     --results) RESULTS="$(realpath -m "$2")"; shift ;;
     --meshmq) MESHMQ_OVERRIDE="$(realpath -m "$2")"; shift ;;
-    -h|--help) sed -n 2,12p "$0"; exit 0 ;;
+    --only) ONLY="$2"; shift ;;
+    -h|--help) sed -n 2,13p "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -142,6 +145,7 @@ import json, sys
 cell, broker, rep, rc, before, after, line = sys.argv[1:8]
 r = json.loads(line)
 r.update(cell=cell, broker=broker, rep=int(rep), exit=int(rc))
+r["load1"] = float(open("/proc/loadavg").read().split()[0])  # machine load when the run ended
 if int(after) > 0:
     r["rss_before_kb"], r["rss_after_kb"] = int(before), int(after)
     r["bytes_per_conn"] = (int(after) - int(before)) * 1024 / max(1, r.get("connected", 0))
@@ -210,6 +214,7 @@ echo "bench.sh: $(nproc) cores, fd limit $FD_LIMIT, repeat $REPEAT, duration ${D
 i=0
 for entry in "${CELLS[@]}"; do
   cell="${entry%%|*}"; args="${entry#*|}"
+  if [ -n "$ONLY" ] && ! [[ "$cell" =~ $ONLY ]]; then i=$((i + 1)); continue; fi
   for rep in $(seq "$REPEAT"); do
     if (( (i + rep) % 2 == 0 )); then order=(meshmq mosquitto); else order=(mosquitto meshmq); fi
     for broker in "${order[@]}"; do
@@ -243,8 +248,8 @@ def fmt(v):
 cells = []
 for r in rows:
     if r["cell"] not in cells and r["broker"] != "meshmq-cluster": cells.append(r["cell"])
-print("| cell | figure | meshmq median (min-max) | mosquitto median (min-max) | meshmq/mosquitto | better | loss m/q |")
-print("|---|---|---|---|---|---|---|")
+print("| cell | figure | meshmq median (min-max) | mosquitto median (min-max) | meshmq/mosquitto | ratio per rep min/med/max | better | load 1-min | loss m/q |")
+print("|---|---|---|---|---|---|---|---|---|")
 lat = {}
 for cell in cells:
     for fig in figures(cell):
@@ -260,8 +265,17 @@ for cell in cells:
             else:
                 txt[b] = "n/a"
         ratio = "%.2f" % (med["meshmq"] / med["mosquitto"]) if len(med) == 2 and med["mosquitto"] else "n/a"
+        # The two brokers of one repetition ran back to back: their ratio is the paired figure.
+        reps = {}
+        for r in rows:
+            if r["cell"] == cell and fig in r and r["broker"] in ("meshmq", "mosquitto"):
+                reps.setdefault(r["rep"], {})[r["broker"]] = r[fig]
+        pr = sorted(v["meshmq"] / v["mosquitto"] for v in reps.values() if len(v) == 2 and v["mosquitto"])
+        spread = "%.2f/%.2f/%.2f" % (pr[0], statistics.median(pr), pr[-1]) if pr else "n/a"
+        loads = [r["load1"] for r in rows if r["cell"] == cell and "load1" in r]
+        load = "%.1f-%.1f" % (min(loads), max(loads)) if loads else "n/a"
         unit, better = FIGS[fig]
-        print("| %s | %s | %s | %s | %s | %s | %d/%d |" % (cell, unit, txt["meshmq"], txt["mosquitto"], ratio, better, loss["meshmq"], loss["mosquitto"]))
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %d/%d |" % (cell, unit, txt["meshmq"], txt["mosquitto"], ratio, spread, better, load, loss["meshmq"], loss["mosquitto"]))
     if cell.startswith("latency"):
         for b in ("meshmq", "mosquitto"):
             rs = [r for r in rows if r["cell"] == cell and r["broker"] == b]

@@ -66,7 +66,13 @@ void Client::OnBytes(std::string_view bytes) {
   // No bytes: the transport resumes after a pause (PauseReading). The client kept sending while
   // we did not read, so the pause does not count against its keep alive.
   if (bytes.empty()) last_packet_at_ = std::chrono::steady_clock::now();
-  decoder_.Feed(bytes);
+  // `bytes` is the transport's (shared) read buffer: the decoder reads packets in place and
+  // copies only an incomplete tail, so an idle client owns no input buffer.
+  decoder_.FeedBorrowed(bytes);
+  struct AdoptOnExit {
+    codec::Decoder& decoder;
+    ~AdoptOnExit() { decoder.Adopt(); }
+  } adopt{decoder_};
   while (state_ != State::kClosed) {
     // Back-pressure: what is already decoded-able waits in the decoder until the pause ends.
     if (auto wait = ReadPause(); wait > std::chrono::steady_clock::duration::zero()) {

@@ -6,13 +6,14 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/container/deque.hpp>
 
 #include "absl/container/flat_hash_map.h"
 #include "auth/acl.h"
@@ -148,7 +149,7 @@ class Client {
   std::string client_id_;
   std::string username_;
   Session* session_ = nullptr;
-  std::optional<codec::Will> will_;
+  std::unique_ptr<codec::Will> will_;  // heap: a Will is ~560 bytes and most clients have none
   bool clean_start_ = true;
   uint32_t requested_expiry_s_ = 0;
   uint64_t claim_token_ = 0;
@@ -160,7 +161,7 @@ class Client {
   bool acl_waiting_ = false;  // an HTTP ACL fetch is out; incoming packets queue in pending_
   uint64_t acl_fetch_seq_ = 0;
   absl::flat_hash_map<std::string, bool> acl_fetched_;  // verdicts for the packet that waited
-  codec::Properties connack_props_;
+  std::unique_ptr<codec::Properties> connack_props_;  // between HandleConnect and FinishConnect
 
   // Keep alive [MQTT-3.1.2-24]: closed after 1.5 x keep_alive_s_ without a packet.
   uint16_t keep_alive_s_ = 0;
@@ -189,7 +190,7 @@ class Client {
   uint64_t next_ticket_ = 0;
 
   // Packets the client pipelined after CONNECT while the session is being taken over.
-  std::deque<codec::Packet> pending_;
+  boost::container::deque<codec::Packet> pending_;  // allocates nothing while empty
   std::string scratch_;  // reusable encode buffer
 
   // --max-publish-rate / --max-publish-bytes-rate, spent per PUBLISH, waited for before reading.

@@ -87,7 +87,7 @@ void Client::HandleConnect(codec::Connect& connect) {
       CloseWith(ReasonCode::kTopicNameInvalid);
       return;
     }
-    will_ = std::move(connect.will);
+    will_ = std::make_unique<codec::Will>(std::move(*connect.will));
   }
 
   // Keep alive, possibly overridden by the server [MQTT-3.2.2-21].
@@ -119,14 +119,15 @@ void Client::HandleConnect(codec::Connect& connect) {
   }
 
   // CONNACK properties (v5), sent by FinishConnect.
-  connack_props_ = {};
+  connack_props_.reset();
   if (version_ == ProtocolVersion::kV5) {
-    connack_props_.receive_maximum = options.max_inflight;
-    connack_props_.maximum_packet_size = options.max_packet_size;
-    connack_props_.topic_alias_maximum = options.max_topic_alias;
-    if (assigned_id) connack_props_.assigned_client_identifier = client_id_;
-    if (keep_alive_changed) connack_props_.server_keep_alive = keep_alive_s_;
-    if (expiry_capped) connack_props_.session_expiry_interval = requested_expiry_s_;
+    connack_props_ = std::make_unique<codec::Properties>();
+    connack_props_->receive_maximum = options.max_inflight;
+    connack_props_->maximum_packet_size = options.max_packet_size;
+    connack_props_->topic_alias_maximum = options.max_topic_alias;
+    if (assigned_id) connack_props_->assigned_client_identifier = client_id_;
+    if (keep_alive_changed) connack_props_->server_keep_alive = keep_alive_s_;
+    if (expiry_capped) connack_props_->session_expiry_interval = requested_expiry_s_;
   }
 
   state_ = State::kConnecting;
@@ -335,7 +336,8 @@ void Client::FinishConnect(Session& session, bool session_present) {
 
   codec::Connack connack;
   connack.session_present = session_present;
-  connack.properties = std::move(connack_props_);
+  if (connack_props_) connack.properties = std::move(*connack_props_);
+  connack_props_.reset();
   Send(connack);
   spdlog::debug("client {} connected from {} (v{}, clean {}, present {})", client_id_,
                 remote_address(), static_cast<int>(version_), clean_start_, session_present);

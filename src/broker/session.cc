@@ -1,6 +1,7 @@
 #include "broker/session.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace meshmq::broker {
 
@@ -37,10 +38,10 @@ SessionState Session::Export() const {
   state.expiry_interval_s = expiry_interval_s;
   for (const auto& [filter, sub] : subscriptions) state.subscriptions.push_back(sub);
   state.inflight.assign(inflight.begin(), inflight.end());
-  state.queue = queue;
+  state.queue.assign(queue.begin(), queue.end());
   state.incoming_qos2.assign(incoming_qos2.begin(), incoming_qos2.end());
   state.next_packet_id = next_packet_id;
-  state.pending_will = pending_will;
+  if (pending_will) state.pending_will = *pending_will;
   return state;
 }
 
@@ -49,11 +50,14 @@ void Session::Import(SessionState state) {
   version = state.version;
   expiry_interval_s = state.expiry_interval_s;
   inflight.assign(state.inflight.begin(), state.inflight.end());
-  queue = std::move(state.queue);
+  queue.assign(std::make_move_iterator(state.queue.begin()),
+               std::make_move_iterator(state.queue.end()));
   incoming_qos2.clear();
   incoming_qos2.insert(state.incoming_qos2.begin(), state.incoming_qos2.end());
   next_packet_id = state.next_packet_id == 0 ? 1 : state.next_packet_id;
-  pending_will = std::move(state.pending_will);
+  pending_will = state.pending_will
+                     ? std::make_unique<codec::Will>(std::move(*state.pending_will))
+                     : nullptr;
   StartMoveDedup(*this);
 }
 

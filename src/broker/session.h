@@ -13,11 +13,12 @@
 #include <tuple>
 #include <vector>
 
-#include <boost/asio/steady_timer.hpp>
+#include <boost/container/deque.hpp>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "auth/client_info.h"
+#include "broker/lazy_timer.h"
 #include "broker/message.h"
 #include "codec/packets.h"
 
@@ -82,8 +83,10 @@ struct Session {
   // Seconds the session outlives its connection; 0xFFFFFFFF = never expires [MQTT-3.1.2-23].
   uint32_t expiry_interval_s = 0;
   absl::flat_hash_map<std::string, StoredSubscription> subscriptions;
-  std::deque<OutboundInflight> inflight;
-  std::deque<Delivery> queue;
+  // boost's deque allocates nothing until the first element (std::deque allocates ~500 bytes
+  // up front), and most sessions never queue or hold a QoS 1/2 message.
+  boost::container::deque<OutboundInflight> inflight;
+  boost::container::deque<Delivery> queue;
   absl::flat_hash_set<uint16_t> incoming_qos2;
   uint16_t next_packet_id = 1;
   // Persistence (storage_port.h): whether the store holds this session, and the next key of a
@@ -97,9 +100,10 @@ struct Session {
 
   Client* client = nullptr;  // the live connection, nullptr while offline
   uint64_t registry_token = 0;  // our claim on the client id in the ClientRegistry
-  std::optional<codec::Will> pending_will;  // will waiting for its delay after a disconnect
-  boost::asio::steady_timer expiry_timer;
-  boost::asio::steady_timer will_timer;
+  // Will waiting for its delay after a disconnect; on the heap (a Will is ~560 bytes).
+  std::unique_ptr<codec::Will> pending_will;
+  LazyTimer expiry_timer;  // armed only while offline
+  LazyTimer will_timer;
 
   // Set when the session moved to that node (Shard::MoveSession): this object is then only a
   // forwarding tombstone that keeps the subscriptions (and so this node's routes) a little longer

@@ -1,6 +1,7 @@
 // Incremental framing: buffers wire bytes, cuts whole packets, hands each to DecodeBlock.
 #include "codec/decoder.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "codec/frame.h"
@@ -30,6 +31,7 @@ Decoder::Decoder(DecodeRole role, uint32_t max_packet_size)
     : role_(role), max_packet_size_(max_packet_size) {}
 
 void Decoder::Feed(std::string_view bytes) {
+  Adopt();
   if (consumed_ == buffer_.size()) {
     // Common case: everything was consumed, so restart at the front without moving anything.
     buffer_.clear();
@@ -43,9 +45,75 @@ void Decoder::Feed(std::string_view bytes) {
   buffer_.append(bytes);
 }
 
+void Decoder::FeedBorrowed(std::string_view bytes) {
+  Adopt();  // a previous borrow that was not drained
+  borrowed_ = bytes;
+}
+
+void Decoder::Adopt() {
+  if (borrowed_.empty()) return;
+  if (consumed_ == buffer_.size()) {
+    buffer_.clear();
+    consumed_ = 0;
+  }
+  buffer_.append(borrowed_);
+  borrowed_ = {};
+}
+
+void Decoder::TopUpFromBorrowed() {
+  while (!borrowed_.empty()) {
+    std::string_view pending(buffer_.data() + consumed_, buffer_.size() - consumed_);
+    FixedHeader header;
+    DecodeError error;
+    std::size_t want = 0;
+    switch (internal::ParseFixedHeader(pending, header, error)) {
+      case FrameStatus::kError:
+        return;  // DecodeFront reports it
+      case FrameStatus::kNeedMore:
+        want = 1;  // the remaining length is at most 4 bytes: complete it byte by byte
+        break;
+      case FrameStatus::kOk:
+        if (pending.size() >= header.total_size() || header.total_size() > max_packet_size_) {
+          return;  // complete, or DecodeFront rejects it from the header
+        }
+        want = header.total_size() - pending.size();
+        if (header.total_size() <= kMaxReserve) buffer_.reserve(consumed_ + header.total_size());
+        break;
+    }
+    std::size_t take = std::min(want, borrowed_.size());
+    buffer_.append(borrowed_.substr(0, take));
+    borrowed_.remove_prefix(take);
+  }
+}
+
 DecodeResult Decoder::Next() {
   if (poisoned_) return Error(last_error_.reason, last_error_.detail);
-  std::string_view pending(buffer_.data() + consumed_, buffer_.size() - consumed_);
+  std::size_t used = 0;
+  if (consumed_ < buffer_.size()) {
+    TopUpFromBorrowed();
+    DecodeResult result =
+        DecodeFront(std::string_view(buffer_.data() + consumed_, buffer_.size() - consumed_), used);
+    consumed_ += used;
+    if (consumed_ == buffer_.size()) {
+      std::string().swap(buffer_);  // between packets the decoder owns nothing
+      consumed_ = 0;
+    }
+    return result;
+  }
+  if (borrowed_.empty()) return DecodeResult{};
+  DecodeResult result = DecodeFront(borrowed_, used);
+  borrowed_.remove_prefix(used);
+  if (result.status == DecodeStatus::kNeedMore) {
+    // Keep only the incomplete packet, in a buffer sized for it (not the read buffer's size).
+    std::string().swap(buffer_);
+    consumed_ = 0;
+    Adopt();
+  }
+  return result;
+}
+
+DecodeResult Decoder::DecodeFront(std::string_view pending, std::size_t& used) {
+  used = 0;
   FixedHeader header;
   DecodeError error;
   switch (internal::ParseFixedHeader(pending, header, error)) {
@@ -74,12 +142,14 @@ DecodeResult Decoder::Next() {
   }
   if (pending.size() < header.total_size()) {
     // Reserve room for the body once, but do not let a header alone claim a huge allocation.
-    if (header.total_size() <= kMaxReserve) buffer_.reserve(consumed_ + header.total_size());
+    if (pending.data() == buffer_.data() + consumed_ && header.total_size() <= kMaxReserve) {
+      buffer_.reserve(consumed_ + header.total_size());
+    }
     return DecodeResult{};
   }
   // The one copy: the whole packet into an immutable block that payload slices keep alive.
   auto block = std::make_shared<const std::string>(pending.data(), header.total_size());
-  consumed_ += header.total_size();
+  used = header.total_size();
   std::optional<ProtocolVersion> connect_version;
   DecodeResult result = internal::DecodeBlock(block, header, version_, role_, connect_version);
   if (connect_version) version_ = *connect_version;

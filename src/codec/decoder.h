@@ -40,26 +40,42 @@ class Decoder {
   ProtocolVersion version() const { return version_; }
   void set_max_packet_size(uint32_t max) { max_packet_size_ = max; }
 
-  // Appends bytes read from the wire.
+  // Appends bytes read from the wire (copies them).
   void Feed(std::string_view bytes);
+  // Like Feed, without the copy: the decoder reads whole packets straight from `bytes`, which
+  // must stay valid until Next() returned kNeedMore or an error, or Adopt() was called. Only the
+  // bytes of an incomplete packet are copied, so a decoder between packets owns no buffer (the
+  // idle footprint of a connection that reads into a shared buffer).
+  void FeedBorrowed(std::string_view bytes);
+  // Copies what is left of borrowed bytes into the decoder; call before they become invalid
+  // when Next() was not run to kNeedMore (e.g. the connection is closing).
+  void Adopt();
   // Returns the next complete packet, kNeedMore, or an error. After an error the decoder is
   // poisoned: the connection must be closed.
   DecodeResult Next();
-  // Bytes buffered but not yet consumed.
-  std::size_t buffered() const { return buffer_.size() - consumed_; }
+  // Bytes buffered (owned or borrowed) but not yet consumed.
+  std::size_t buffered() const { return buffer_.size() - consumed_ + borrowed_.size(); }
+  // Heap bytes the decoder holds for buffered data (0 between packets after FeedBorrowed).
+  std::size_t owned_capacity() const { return buffer_.capacity() > 15 ? buffer_.capacity() : 0; }
 
  private:
   DecodeRole role_;
   uint32_t max_packet_size_;
   DecodeResult Poison(DecodeError error);
+  // Decodes the packet at the front of `pending`; `used` is its size when one was decoded.
+  DecodeResult DecodeFront(std::string_view pending, std::size_t& used);
+  // Moves borrowed bytes into the owned buffer until its front packet is complete (or the
+  // borrowed bytes run out), so a packet split across reads is joined without copying more.
+  void TopUpFromBorrowed();
 
   ProtocolVersion version_ = ProtocolVersion::kV311;
   bool version_known_ = false;
   bool connect_seen_ = false;  // a second CONNECT is a Protocol Error [MQTT-3.1.0-2]
   bool poisoned_ = false;
   DecodeError last_error_;  // repeated by Next() once poisoned
-  std::string buffer_;
+  std::string buffer_;  // owned bytes; freed once everything in it was consumed
   std::size_t consumed_ = 0;
+  std::string_view borrowed_;  // FeedBorrowed bytes not consumed yet
 };
 
 // Decodes exactly one whole packet (fixed header included) held in `bytes`. For tests and fuzzing.

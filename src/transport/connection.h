@@ -6,7 +6,10 @@
 // `Transport` wraps one stream and provides (all completion handlers run on the shard thread):
 //   boost::asio::ip::tcp::socket& socket();                   the TCP socket underneath
 //   void AsyncHandshake(H h);                                 h(error_code)
-//   void AsyncReadSome(boost::asio::mutable_buffer b, H h);   h(error_code, size_t)
+//   static constexpr bool kWaitThenRead;                      which of the two read styles:
+//   true:  void AsyncWaitReadable(H h);                       h(error_code), then
+//          size_t ReadSomeNow(mutable_buffer b, error_code&); never blocks (would_block)
+//   false: void AsyncReadSome(boost::asio::mutable_buffer b, H h);   h(error_code, size_t)
 //   void AsyncWrite(const std::vector<const_buffer>& b, H h); h(error_code, size_t)
 //   void AsyncClose(H h);   polite close (e.g. a WebSocket close frame), then h()
 //   static constexpr const char* kName;                       for logs
@@ -17,18 +20,21 @@
 
 #include <spdlog/spdlog.h>
 
-#include <array>
+#include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "broker/broker.h"
 #include "broker/client.h"
 #include "broker/client_channel.h"
+#include "broker/lazy_timer.h"
 #include "broker/shard.h"
+#include "transport/read_buffer.h"
 #include "transport/write_queue.h"
 
 namespace meshmq::transport {
@@ -47,7 +53,7 @@ class Connection final : public broker::ClientChannel,
         remote_(DescribeRemote(socket)),
         transport_(std::move(socket), std::forward<Args>(args)...),
         handshake_timeout_(handshake_timeout),
-        handshake_timer_(shard.io()) {
+        timer_(shard.io()) {
     boost::system::error_code ec;
     transport_.socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
   }
@@ -71,6 +77,7 @@ class Connection final : public broker::ClientChannel,
   void OnHandshake(const boost::system::error_code& ec);
   void Enqueue(std::string head, codec::SharedBytes payload);
   void DoRead();
+  void OnRead(const boost::system::error_code& ec, std::string_view bytes);
   void DoWrite();
   void OnWritten(const boost::system::error_code& ec, std::size_t n);
   // Closes after the queue was flushed: politely (transport close handshake) unless the broker
@@ -82,24 +89,27 @@ class Connection final : public broker::ClientChannel,
   std::string remote_;
   Transport transport_;
   std::unique_ptr<broker::Client> client_;
-  std::array<char, 16384> read_buf_;
+  // Only for transports that read asynchronously into a buffer (TLS, WebSocket); see
+  // read_buffer.h. Plain TCP reads into the shard's buffer.
+  std::unique_ptr<char[]> stream_buf_;
   WriteQueue queue_;
   std::chrono::milliseconds handshake_timeout_;
-  boost::asio::steady_timer handshake_timer_;
+  // Bounds the handshake, later the linger after our FIN (one timer: the two never overlap);
+  // freed in between, so an established connection carries none.
+  broker::LazyTimer timer_;
   bool closing_ = false;  // Close() was called: flush, then close
-  bool reading_ = false;  // an async read is pending
+  bool reading_ = false;  // an async read (or readiness wait) is pending
   bool lingering_ = false;  // FIN sent; reading and discarding until the peer closes
-  boost::asio::steady_timer linger_timer_{shard_.io()};
   bool closed_ = false;   // the socket is closed or closing politely; nothing more is written
   // Back-pressure from the client (PauseReading): no read starts until resume_timer_ fires.
   bool read_paused_ = false;
-  boost::asio::steady_timer resume_timer_{shard_.io()};
+  broker::LazyTimer resume_timer_{shard_.io()};  // allocated on the first pause only
 };
 
 template <typename Transport>
 void Connection<Transport>::Start() {
-  handshake_timer_.expires_after(handshake_timeout_);
-  handshake_timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+  timer_.expires_after(handshake_timeout_);
+  timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
     if (ec || self->client_) return;
     spdlog::debug("{} {}: handshake timed out", Transport::kName, self->remote_);
     self->CloseSocket();  // fails the pending handshake operation
@@ -110,7 +120,7 @@ void Connection<Transport>::Start() {
 
 template <typename Transport>
 void Connection<Transport>::OnHandshake(const boost::system::error_code& ec) {
-  handshake_timer_.cancel();
+  timer_.reset();  // cancels the handshake deadline
   if (ec || closed_) {
     spdlog::debug("{} {}: handshake failed: {}", Transport::kName, remote_,
                   ec ? ec.message() : "timed out");
@@ -124,26 +134,48 @@ void Connection<Transport>::OnHandshake(const boost::system::error_code& ec) {
 template <typename Transport>
 void Connection<Transport>::DoRead() {
   reading_ = true;
-  transport_.AsyncReadSome(
-      boost::asio::buffer(read_buf_),
-      [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
-        self->reading_ = false;
-        if (ec) {
-          self->client_->OnTransportClosed();
-          self->CloseSocket();
-          return;
-        }
-        if (self->lingering_) {  // bytes after our close are discarded
-          self->DoRead();
-          return;
-        }
-        self->client_->OnBytes(std::string_view(self->read_buf_.data(), n));
-        if (self->client_->state() == broker::Client::State::kClosed) {
-          if (self->lingering_ && !self->reading_) self->DoRead();
-          return;
-        }
-        if (!self->read_paused_) self->DoRead();
-      });
+  if constexpr (Transport::kWaitThenRead) {
+    // Nothing is allocated for an idle connection: the bytes are read only once they are there.
+    transport_.AsyncWaitReadable([self = this->shared_from_this()](boost::system::error_code ec) {
+      self->reading_ = false;
+      if (ec) return self->OnRead(ec, {});
+      boost::asio::mutable_buffer buffer = ShardReadBuffer();
+      std::size_t n = self->transport_.ReadSomeNow(buffer, ec);
+      if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+        self->DoRead();  // readiness without data (e.g. a wake-up another read already drained)
+        return;
+      }
+      self->OnRead(ec, std::string_view(static_cast<const char*>(buffer.data()), n));
+    });
+  } else {
+    // Not make_unique: that would zero (and so touch) every page of the buffer.
+    if (!stream_buf_) stream_buf_.reset(new char[kStreamReadBufferSize]);
+    transport_.AsyncReadSome(
+        boost::asio::buffer(stream_buf_.get(), kStreamReadBufferSize),
+        [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
+          self->reading_ = false;
+          self->OnRead(ec, std::string_view(self->stream_buf_.get(), n));
+        });
+  }
+}
+
+template <typename Transport>
+void Connection<Transport>::OnRead(const boost::system::error_code& ec, std::string_view bytes) {
+  if (ec) {
+    client_->OnTransportClosed();
+    CloseSocket();
+    return;
+  }
+  if (lingering_) {  // bytes after our close are discarded
+    DoRead();
+    return;
+  }
+  client_->OnBytes(bytes);
+  if (client_->state() == broker::Client::State::kClosed) {
+    if (lingering_ && !reading_) DoRead();
+    return;
+  }
+  if (!read_paused_) DoRead();
 }
 
 // Back-pressure hook: the next read starts only after `wait`, once the client has decoded what it
@@ -212,8 +244,8 @@ void Connection<Transport>::CloseFlushed() {
     boost::system::error_code ec;
     transport_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
     lingering_ = true;
-    linger_timer_.expires_after(std::chrono::seconds(2));
-    linger_timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+    timer_.expires_after(std::chrono::seconds(2));
+    timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
       if (!ec) self->CloseSocket();  // the peer did not close in time
     });
     if (!reading_ && client_) DoRead();
@@ -230,7 +262,7 @@ void Connection<Transport>::CloseSocket() {
   // Also after a polite close started: an error or timeout ends it at once.
   closed_ = true;
   lingering_ = false;
-  linger_timer_.cancel();
+  timer_.cancel();
   resume_timer_.cancel();
   boost::system::error_code ec;
   transport_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);

@@ -17,8 +17,13 @@ class TcpTransport {
   // Close by sending FIN and reading until the peer closes (bounded), so a DISCONNECT or CONNACK
   // written just before is not destroyed by an RST when the client still has bytes in flight.
   static constexpr bool kLingerOnClose = true;
+  // Waits for readability and reads into the shard's buffer (see read_buffer.h).
+  static constexpr bool kWaitThenRead = true;
 
-  explicit TcpTransport(boost::asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
+  explicit TcpTransport(boost::asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);  // ReadSomeNow must never block the shard thread
+  }
 
   boost::asio::ip::tcp::socket& socket() { return socket_; }
 
@@ -27,8 +32,11 @@ class TcpTransport {
     handler(boost::system::error_code());
   }
   template <typename Handler>
-  void AsyncReadSome(boost::asio::mutable_buffer buffer, Handler&& handler) {
-    socket_.async_read_some(buffer, std::forward<Handler>(handler));
+  void AsyncWaitReadable(Handler&& handler) {
+    socket_.async_wait(boost::asio::ip::tcp::socket::wait_read, std::forward<Handler>(handler));
+  }
+  std::size_t ReadSomeNow(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) {
+    return socket_.read_some(buffer, ec);
   }
   template <typename Handler>
   void AsyncWrite(const std::vector<boost::asio::const_buffer>& buffers, Handler&& handler) {

@@ -3,35 +3,77 @@
 #include <algorithm>
 
 namespace meshmq::transport {
+namespace {
+
+// Storage kept per thread for the next connection that has something to write. Bounded in
+// count and in the size of what is kept, so a burst does not pin memory forever.
+constexpr std::size_t kPoolSize = 256;
+constexpr std::size_t kMaxPooledBatch = 2 * 256;
+
+template <typename Storage>
+std::vector<std::unique_ptr<Storage>>& Pool() {
+  thread_local std::vector<std::unique_ptr<Storage>> pool;
+  return pool;
+}
+
+}  // namespace
+
+WriteQueue::~WriteQueue() {
+  Clear();
+}
 
 void WriteQueue::Push(std::string head, codec::SharedBytes payload) {
+  if (!storage_) {
+    auto& pool = Pool<Storage>();
+    if (pool.empty()) {
+      storage_ = std::make_unique<Storage>();
+    } else {
+      storage_ = std::move(pool.back());
+      pool.pop_back();
+    }
+  }
   queued_bytes_ += head.size() + payload.size();
-  chunks_.push_back(Chunk{std::move(head), std::move(payload)});
+  storage_->chunks.push_back(Chunk{std::move(head), std::move(payload)});
 }
 
 const std::vector<boost::asio::const_buffer>& WriteQueue::NextBatch() {
-  std::size_t count = std::min(chunks_.size(), kMaxChunksPerWrite);
-  batch_.clear();
-  batch_.reserve(count * 2);
+  Storage& s = *storage_;
+  std::size_t count = std::min(s.chunks.size(), kMaxChunksPerWrite);
+  s.batch.clear();
+  s.batch.reserve(count * 2);
   for (std::size_t i = 0; i < count; ++i) {
-    batch_.emplace_back(boost::asio::buffer(chunks_[i].head));
-    const codec::SharedBytes& payload = chunks_[i].payload;
-    if (!payload.empty()) batch_.emplace_back(payload.data(), payload.size());
+    s.batch.emplace_back(boost::asio::buffer(s.chunks[i].head));
+    const codec::SharedBytes& payload = s.chunks[i].payload;
+    if (!payload.empty()) s.batch.emplace_back(payload.data(), payload.size());
   }
   writing_chunks_ = count;
-  return batch_;
+  return s.batch;
 }
 
 void WriteQueue::FinishBatch(std::size_t n) {
   queued_bytes_ -= std::min(n, queued_bytes_);
-  for (std::size_t i = 0; i < writing_chunks_; ++i) chunks_.pop_front();
+  if (storage_) {
+    for (std::size_t i = 0; i < writing_chunks_; ++i) storage_->chunks.pop_front();
+  }
   writing_chunks_ = 0;
+  ReleaseIfIdle();
 }
 
 void WriteQueue::Clear() {
-  chunks_.clear();
+  if (storage_) storage_->chunks.clear();
   writing_chunks_ = 0;
   queued_bytes_ = 0;
+  ReleaseIfIdle();
+}
+
+void WriteQueue::ReleaseIfIdle() {
+  if (!storage_ || writing_chunks_ != 0 || !storage_->chunks.empty()) return;
+  auto& pool = Pool<Storage>();
+  if (pool.size() < kPoolSize && storage_->batch.capacity() <= kMaxPooledBatch) {
+    storage_->batch.clear();
+    pool.push_back(std::move(storage_));
+  }
+  storage_.reset();
 }
 
 }  // namespace meshmq::transport

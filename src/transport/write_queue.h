@@ -2,12 +2,17 @@
 // with other subscribers) waiting to be written, handed out in batches for one gathered write.
 // Shared by every transport (TCP, TLS, WebSocket) so the batching rule lives in one place.
 //
+// An empty queue holds no heap memory: its storage goes back to a small per-thread pool once
+// everything was written, and the next Push takes one from there, so a connection that is idle
+// costs two words here while a busy one does not allocate per write.
+//
 // Owned by one connection; touched only on its shard thread.
 #pragma once
 
 #include <boost/asio/buffer.hpp>
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +25,11 @@ class WriteQueue {
   // At most this many packets go into one write, so one write's buffer list stays small.
   static constexpr std::size_t kMaxChunksPerWrite = 256;
 
+  WriteQueue() = default;
+  ~WriteQueue();
+  WriteQueue(const WriteQueue&) = delete;
+  WriteQueue& operator=(const WriteQueue&) = delete;
+
   void Push(std::string head, codec::SharedBytes payload);
 
   // Buffers for the next write (up to kMaxChunksPerWrite packets); marks them as being written.
@@ -30,18 +40,28 @@ class WriteQueue {
   // Drops everything (after a write error).
   void Clear();
 
-  bool empty() const { return chunks_.empty(); }
+  bool empty() const { return !storage_ || storage_->chunks.empty(); }
   bool writing() const { return writing_chunks_ != 0; }
   std::size_t queued_bytes() const { return queued_bytes_; }
+  // Whether heap storage is attached (false whenever the queue is empty and not writing).
+  bool holds_storage() const { return storage_ != nullptr; }
 
  private:
   struct Chunk {
     std::string head;
     codec::SharedBytes payload;
   };
-  std::deque<Chunk> chunks_;
-  std::vector<boost::asio::const_buffer> batch_;  // reused between writes
-  std::size_t writing_chunks_ = 0;  // chunks at the front of chunks_ being written now
+  struct Storage {
+    // A deque: pushing while a write is in progress must not move the chunks being written
+    // (short heads live inside the std::string object itself).
+    std::deque<Chunk> chunks;
+    std::vector<boost::asio::const_buffer> batch;  // the write in progress
+  };
+  // Returns the storage to the thread's pool once nothing is queued or being written.
+  void ReleaseIfIdle();
+
+  std::unique_ptr<Storage> storage_;
+  std::size_t writing_chunks_ = 0;  // chunks at the front of the queue being written now
   std::size_t queued_bytes_ = 0;
 };
 

@@ -199,5 +199,56 @@ TEST(DecoderStream, PresetServerVersionSkipsConnectRequirement) {
   EXPECT_EQ(d.Next().status, DecodeStatus::kPacket);
 }
 
+// FeedBorrowed reads packets in place: the caller's buffer is overwritten after every drain (as
+// a shared read buffer would be), so any byte the decoder kept without copying shows up as a
+// wrong packet; between packets the decoder owns no memory.
+TEST(DecoderStream, BorrowedBytesAtEverySplitOwnNothingBetweenPackets) {
+  std::vector<Packet> expected = Session311();
+  std::string wire = EncodeAll(expected, kV311);
+  for (std::size_t chunk = 1; chunk <= wire.size(); ++chunk) {
+    Decoder d;
+    std::vector<Packet> got;
+    std::string shared_buf;
+    for (std::size_t pos = 0; pos < wire.size(); pos += chunk) {
+      shared_buf.assign(wire, pos, chunk);
+      d.FeedBorrowed(shared_buf);
+      Drain(d, got);
+      shared_buf.assign(shared_buf.size(), '\xEE');  // the next read reuses the buffer
+    }
+    ASSERT_EQ(got.size(), expected.size()) << chunk;
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(got[i] == expected[i]) << chunk << " " << i;
+    EXPECT_EQ(d.buffered(), 0u);
+    EXPECT_EQ(d.owned_capacity(), 0u) << chunk;
+  }
+}
+
+TEST(DecoderStream, BorrowedIncompleteTailIsCopiedAndAdoptKeepsTheRest) {
+  Publish p;
+  p.topic = "t";
+  p.payload = SharedBytes(std::string(1000, 'x'));
+  std::string one = EncodeToString(p, kV311);
+  Decoder d;
+  d.set_version(kV311);
+  std::string buf = one + one.substr(0, 100);  // a tail longer than std::string's inline space
+  d.FeedBorrowed(buf);
+  DecodeResult r = d.Next();
+  ASSERT_EQ(r.status, DecodeStatus::kPacket);
+  EXPECT_EQ(d.Next().status, DecodeStatus::kNeedMore);
+  EXPECT_EQ(d.buffered(), 100u);
+  EXPECT_GE(d.owned_capacity(), 100u);
+  EXPECT_LT(d.owned_capacity(), 2 * one.size());  // sized for the packet, not the read
+  buf.assign(buf.size(), '\0');
+  // A second borrow that is not drained before the buffer changes: Adopt copies it.
+  std::string rest = one.substr(100) + one;
+  d.FeedBorrowed(rest);
+  ASSERT_EQ(d.Next().status, DecodeStatus::kPacket);
+  d.Adopt();
+  rest.assign(rest.size(), '\0');
+  DecodeResult last = d.Next();
+  ASSERT_EQ(last.status, DecodeStatus::kPacket);
+  EXPECT_TRUE(last.packet == Packet(p));
+  EXPECT_EQ(d.owned_capacity(), 0u);
+}
+
 }  // namespace
 }  // namespace meshmq::codec

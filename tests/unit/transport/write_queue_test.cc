@@ -52,5 +52,27 @@ TEST(WriteQueueTest, ClearDropsEverything) {
   EXPECT_EQ(q.queued_bytes(), 0u);
 }
 
+// An idle connection's queue holds no heap storage; pushing many packets while a batch is being
+// written must not move the (short, inline) headers the write is reading.
+TEST(WriteQueueTest, StorageIsReleasedWhenDrainedAndBatchSurvivesPushes) {
+  WriteQueue q;
+  EXPECT_FALSE(q.holds_storage());
+  q.Push("first", {});
+  q.Push("second", {});
+  EXPECT_TRUE(q.holds_storage());
+  const auto& batch = q.NextBatch();
+  for (int i = 0; i < 1000; ++i) q.Push("more" + std::to_string(i), {});
+  EXPECT_EQ(Joined(batch), "firstsecond");
+  q.FinishBatch(11);
+  EXPECT_TRUE(q.holds_storage());
+  while (!q.empty()) q.FinishBatch(Joined(q.NextBatch()).size());
+  EXPECT_FALSE(q.holds_storage());
+  EXPECT_EQ(q.queued_bytes(), 0u);
+  q.Push("again", {});  // storage comes back (from the thread's pool)
+  EXPECT_EQ(Joined(q.NextBatch()), "again");
+  q.FinishBatch(5);
+  EXPECT_FALSE(q.holds_storage());
+}
+
 }  // namespace
 }  // namespace meshmq::transport
