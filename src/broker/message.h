@@ -34,6 +34,10 @@ struct Message {
   // builds it (ChargeMemory) and returned when the last reference goes. Mutable only so that a
   // message built elsewhere (a cluster forward) can be charged before it is shared.
   mutable MemoryCharge charge;
+  // Unique among the messages of one origin node process (with timestamp_ms and origin_node:
+  // cluster-wide); lets a session that just moved drop the second copy of a message that reached
+  // it both directly and through its old node (session_move.cc). 0 = unknown.
+  uint64_t origin_seq = 0;
 };
 
 // Charges `msg` to the memory account once: payload, topic and the struct itself.
@@ -42,11 +46,6 @@ inline void ChargeMemory(const Message& msg) {
   msg.charge = MemoryCharge(static_cast<int64_t>(msg.payload.size() + msg.topic.size() +
                                                  sizeof(Message)));
 }
-  // Unique among the messages of one origin node process (with timestamp_ms and origin_node:
-  // cluster-wide); lets a session that just moved drop the second copy of a message that reached
-  // it both directly and through its old node (session_move.cc). 0 = unknown.
-  uint64_t origin_seq = 0;
-};
 
 // A fresh origin_seq: per-thread counters, so publishing shards share no cache line.
 uint64_t NextOriginSeq();
