@@ -63,9 +63,12 @@ Client::~Client() {
 void Client::OnBytes(std::string_view bytes) {
   if (state_ == State::kClosed) return;
   Inc(shard_.stats().bytes_received, bytes.size());
-  // No bytes: the transport resumes after a pause (PauseReading). The client kept sending while
-  // we did not read, so the pause does not count against its keep alive.
-  if (bytes.empty()) last_packet_at_ = std::chrono::steady_clock::now();
+  // No bytes: the transport resumes after a pause (PauseReading). After a publish-rate pause
+  // the client kept sending while we did not read, so the pause does not count against its keep
+  // alive; a pause for its own unread backlog does (a dead subscriber must still time out).
+  if (bytes.empty() && channel_.QueuedBytes() <= shard_.broker().options().max_outbound_bytes) {
+    last_packet_at_ = std::chrono::steady_clock::now();
+  }
   // `bytes` is the transport's (shared) read buffer: the decoder reads packets in place and
   // copies only an incomplete tail, so an idle client owns no input buffer.
   decoder_.FeedBorrowed(bytes);

@@ -9,10 +9,11 @@ import threading
 import time
 
 from harness import HOST, main
-from overload_util import OverloadTestCase, raise_fd_limit
+from overload_util import SANITIZED, OverloadTestCase, raise_fd_limit
 import mqtt_packets as mp
 
-FLOOD = 4000  # well below the 20,000 open-file cap (the test and the broker each hold these)
+# Well below the 20,000 open-file cap (the test and the broker each hold these).
+FLOOD = 1500 if SANITIZED else 4000
 
 
 class ConnectionFloodTest(OverloadTestCase):
@@ -107,8 +108,9 @@ class ConnectionFloodTest(OverloadTestCase):
                                 baseline['meshmq_connections_total{listener="mqtt"}'] + FLOOD)
         # Only the full CONNECTs (and the normal client) remain after the connect timeout.
         self.assertLessEqual(figures["open_after_timeout"], FLOOD // 3 + 2, figures)
-        self.assertLess(figures["echo_max_s"], 1.0, figures)
-        self.assertLess(peak_rss[0] - rss_before, 150 * 1024 * 1024, figures)
+        self.assertLess(figures["echo_max_s"], 3.0 if SANITIZED else 1.0, figures)
+        if not SANITIZED:
+            self.assertLess(peak_rss[0] - rss_before, 150 * 1024 * 1024, figures)
         # Afterwards: close the rest and the node is back to one connection and its idle fds.
         for _, s in socks:
             s.close()

