@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/advertise.h"
+#include "app/auth_hook.h"
 #include "app/extensions.h"
 #include "discovery/peer_source.h"
 #include "storage/open_store.h"
@@ -171,6 +172,8 @@ absl::Status Node::StartAuth() {
   if (!service.ok()) return service.status();
   auth_ = std::move(*service);
   broker_->set_auth(auth_.get());
+  // The built-in check is the first hook: the hooks a host program added come after it.
+  broker_->hooks().Add(std::make_shared<BuiltInAuthHook>(*broker_), /*first=*/true);
   spdlog::info("authentication: password file {}, ACL file {}, anonymous {}",
                config_.password_file.empty() ? "none" : config_.password_file,
                config_.acl_file.empty() ? "none" : config_.acl_file, config_.allow_anonymous);
@@ -245,7 +248,9 @@ absl::Status Node::Start() {
     std::string d = l->Describe();  // "ws 127.0.0.1:8083"
     wiring.listeners[transport::ListenerKindName(l->kind())] = d.substr(d.find(' ') + 1);
   }
-  wiring.extra_metrics = [this] { return ExtensionMetrics(auth_.get(), bridges_.get()); };
+  wiring.extra_metrics = [this] {
+    return ExtensionMetrics(auth_.get(), bridges_.get()) + broker_->hooks().RenderMetrics();
+  };
   http_ = MakeHttpServer(wiring, config_);       // nullptr when --http-listen off
   if (http_) {
     if (absl::Status s = http_->Start(); !s.ok()) return s;

@@ -25,6 +25,13 @@ Broker::Broker(BrokerOptions options)
     guards_.push_back(boost::asio::make_work_guard(*contexts_.back()));
   }
   for (int i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(*this, i, *contexts_[i]));
+  for (auto& shard : shards_) {  // OnMessageDropped: drops are rare, one indirect call each
+    shard->stats().on_drop_context = &hooks_;
+    shard->stats().on_drop = [](void* chain, DropReason reason) {
+      auto* hooks = static_cast<HookChain*>(chain);
+      if (!hooks->empty()) hooks->MessageDropped(reason);
+    };
+  }
   started_at_ = std::chrono::steady_clock::now();
 }
 
@@ -135,7 +142,10 @@ std::vector<std::string> Broker::LocalRoutes() const {
 }
 
 void Broker::StoreRetained(const MessagePtr& msg, bool replicate, int shard) {
-  if (retained_.Set(msg)) PersistRetained(msg, shard);
+  if (retained_.Set(msg)) {
+    PersistRetained(msg, shard);
+    if (!hooks_.empty()) hooks_.RetainedStored(ViewOf(*msg, msg->qos));
+  }
   if (replicate && cluster_ != nullptr) cluster_->PublishRetained(msg);
 }
 

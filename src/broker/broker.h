@@ -21,6 +21,7 @@
 #include "auth/auth_service.h"
 #include "broker/address_limiter.h"
 #include "broker/client_registry.h"
+#include "broker/hook_chain.h"
 #include "broker/cluster_port.h"
 #include "broker/memory_account.h"
 #include "broker/message.h"
@@ -70,6 +71,8 @@ class Broker {
   // Authentication and ACL; nullptr = everyone may connect, publish and subscribe.
   auth::AuthService* auth() { return auth_; }
   void set_auth(auth::AuthService* auth);
+  // C++ hooks (include/meshmq/hooks.h): added before Start(), read-only afterwards.
+  HookChain& hooks() { return hooks_; }
   // Password checks cost a PBKDF2 round (~100 ms): they run here, never on a shard thread.
   boost::asio::thread_pool& auth_pool() { return *auth_pool_; }
   std::chrono::steady_clock::time_point started_at() const { return started_at_; }
@@ -133,6 +136,7 @@ class Broker {
   // Before contexts_: connections still queued in an io_context release their slot when it is
   // destroyed, so the limiter must outlive the contexts.
   AddressLimiter address_limiter_;
+  HookChain hooks_;  // before the shards: their Stats call it on drops until they are gone
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
   std::vector<std::unique_ptr<Shard>> shards_;

@@ -19,6 +19,7 @@
 #include "auth/acl.h"
 #include "auth/client_info.h"
 #include "broker/client_channel.h"
+#include "meshmq/hooks.h"
 #include "broker/session.h"
 #include "broker/token_bucket.h"
 #include "codec/decoder.h"
@@ -104,12 +105,18 @@ class Client {
 
   // Handlers, one file each (handle_*.cc).
   void HandleConnect(codec::Connect& connect);
-  void Authenticate(std::optional<std::string> password);
+  // Asks auth hook `index` (hook_calls.cc); the verdict comes back to this shard by client id.
+  void Authenticate(std::shared_ptr<const std::optional<std::string>> password, size_t index = 0);
+  meshmq::ClientInfo HookInfo() const;  // this client as hooks see it
+  // false: a hook dropped it; routed_qos: the QoS the message is routed at (the ack keeps the
+  // sender's).
+  bool PublishHooks(codec::Publish& publish, int& routed_qos);
   void OnAuthenticated(int result, bool superuser);
   void CheckWillThenClaim();
   void ClaimSession();
   // ACL check with this client's identity; true when no ACL is configured.
   bool Authorized(auth::Action action, std::string_view topic_or_filter);
+  bool BuiltInAuthorized(auth::Action action, std::string_view topic_or_filter);  // no hooks
   // 0x87 Not authorized, or 0x80 when the ACL file says "hide-denials yes". Call after
   // Authorized(), which loads the ACL snapshot.
   codec::ReasonCode DenialCode() const;

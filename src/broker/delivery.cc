@@ -145,6 +145,7 @@ void Client::DetachSession(bool publish_will) {
     will_.reset();
     return;
   }
+  if (HookChain& hooks = shard_.broker().hooks(); !hooks.empty()) hooks.Disconnected(HookInfo());
   Session& session = *session_;
   session_ = nullptr;
   session.client = nullptr;

@@ -132,8 +132,9 @@ void Client::HandleConnect(codec::Connect& connect) {
 
   state_ = State::kConnecting;
   superuser_ = channel_.Trusted();  // a bridge's local side: configured by the operator
-  if (shard_.broker().auth() != nullptr && !superuser_) {
-    Authenticate(std::move(connect.password));
+  if (!shard_.broker().hooks().empty() && !superuser_) {
+    // The built-in password file / HTTP service is the first hook when configured (src/app).
+    Authenticate(std::make_shared<const std::optional<std::string>>(std::move(connect.password)));
     return;
   }
   ClaimSession();
@@ -146,32 +147,6 @@ auth::ClientInfo Client::Identity() const {
   who.client_id = client_id_;
   who.address = auth::PeerIp(remote_address());
   return who;
-}
-
-void Client::Authenticate(std::optional<std::string> password) {
-  // The check runs on the broker's auth pool (and the HTTP backend's thread when one is set);
-  // the verdict comes back to this shard by id, since the client may be gone by then.
-  Broker& broker = shard_.broker();
-  Shard* home = &shard_;
-  uint64_t my_id = id_;
-  auto username = username_;
-  auto client_id = client_id_;
-  auto address = std::string(auth::PeerIp(remote_address()));
-  bool has_username = has_username_;
-  int version = static_cast<int>(version_);
-  boost::asio::post(broker.auth_pool(), [&broker, home, my_id, username, client_id, address,
-                                         has_username, version,
-                                         password = std::move(password)]() mutable {
-    auth::ClientInfo who{username, has_username, client_id, address};
-    broker.auth()->AuthenticateAsync(
-        who, std::move(password), version, [home, my_id](auth::AuthResult result, bool superuser) {
-          boost::asio::post(home->io(), [home, my_id, result, superuser] {
-            if (Client* c = home->FindClient(my_id)) {
-              c->OnAuthenticated(static_cast<int>(result), superuser);
-            }
-          });
-        });
-  });
 }
 
 void Client::OnAuthenticated(int result, bool superuser) {
@@ -218,7 +193,7 @@ SessionOwner Client::Owner() const {
                       superuser_};
 }
 
-bool Client::Authorized(auth::Action action, std::string_view topic_or_filter) {
+bool Client::BuiltInAuthorized(auth::Action action, std::string_view topic_or_filter) {
   if (std::optional<bool> verdict = LocalVerdict(action, topic_or_filter)) return *verdict;
   // The HTTP ACL's answer, fetched before this packet was dispatched (acl_fetch.cc).
   std::string key(1, static_cast<char>(action));
@@ -339,6 +314,11 @@ void Client::FinishConnect(Session& session, bool session_present) {
   if (connack_props_) connack.properties = std::move(*connack_props_);
   connack_props_.reset();
   Send(connack);
+  if (HookChain& hooks = shard_.broker().hooks(); !hooks.empty()) {
+    meshmq::ClientInfo info = HookInfo();
+    session_present ? hooks.SessionResumed(info) : hooks.SessionCreated(info);
+    hooks.Connected(info);
+  }
   spdlog::debug("client {} connected from {} (v{}, clean {}, present {})", client_id_,
                 remote_address(), static_cast<int>(version_), clean_start_, session_present);
   if (ClusterPort* cluster = shard_.broker().cluster()) {

@@ -66,6 +66,7 @@ void Client::HandlePublish(codec::Publish& publish) {
   }
   ChargePublish(publish);
   ReasonCode ack_code = AdmitPublish(publish);
+  int routed_qos = publish.qos;  // a publish hook may route it at another QoS
   StoreWait wait{id_, ++next_ticket_, 0};
   StoreWait* wait_for = shard_.broker().storage() != nullptr && publish.qos > 0 ? &wait : nullptr;
   if (ack_code != ReasonCode::kSuccess) {
@@ -90,8 +91,11 @@ void Client::HandlePublish(codec::Publish& publish) {
   } else if (publish.properties.payload_format_indicator.value_or(0) == 1 &&
              !codec::IsValidUtf8(publish.payload.view())) {
     ack_code = ReasonCode::kPayloadFormatInvalid;  // [MQTT-3.3.2-4] may be checked by the server
+  } else if (!shard_.broker().hooks().empty() && !PublishHooks(publish, routed_qos)) {
+    shard_.stats().Drop(DropReason::kHook);
+    ack_code = ReasonCode::kImplementationSpecificError;
   } else {
-    MessagePtr msg = MessageFromPublish(publish, client_id_, options.node_id);
+    MessagePtr msg = MessageFromPublish(publish, client_id_, options.node_id, routed_qos);
     if (msg->retain) shard_.broker().StoreRetained(msg, true, shard_.index());
     RouteScope scope;
     if (!shard_.Route(msg, scope, wait_for)) {

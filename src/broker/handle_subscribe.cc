@@ -49,9 +49,18 @@ void Client::HandleSubscribe(codec::Subscribe& subscribe) {
                                         : ReasonCode::kUnspecifiedError);
       continue;
     }
+    int granted = std::min<uint8_t>(request.qos, 2);
+    if (HookChain& hooks = shard_.broker().hooks(); !hooks.empty()) {
+      granted = hooks.Subscribe(HookInfo(), request.filter, granted);  // may lower or refuse
+      if (granted < 0) {
+        suback.reason_codes.push_back(version_ == ProtocolVersion::kV5 ? ReasonCode::kNotAuthorized
+                                                                        : ReasonCode::kUnspecifiedError);
+        continue;
+      }
+    }
     StoredSubscription sub;
     sub.request = request;
-    sub.request.qos = std::min<uint8_t>(request.qos, 2);
+    sub.request.qos = static_cast<uint8_t>(granted);
     sub.subscription_id = subscription_id;
     bool existed = shard_.Subscribe(*session_, sub);
     suback.reason_codes.push_back(static_cast<ReasonCode>(sub.request.qos));

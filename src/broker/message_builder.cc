@@ -24,11 +24,11 @@ uint64_t NextOriginSeq() {
 }
 
 MessagePtr MessageFromPublish(codec::Publish& publish, const std::string& client_id,
-                              const std::string& node_id) {
+                              const std::string& node_id, int qos) {
   auto msg = std::make_shared<Message>();
   msg->topic = std::move(publish.topic);
   msg->payload = std::move(publish.payload);
-  msg->qos = publish.qos;
+  msg->qos = qos >= 0 ? static_cast<uint8_t>(qos) : publish.qos;
   msg->retain = publish.retain;
   msg->timestamp_ms = NowMs();
   const auto& p = publish.properties;

@@ -10,7 +10,8 @@ namespace meshmq::broker {
 codec::Properties PassThroughProperties(const codec::Properties& in);
 
 // A message from a client's PUBLISH (topic already resolved from an alias).
+// `qos` >= 0 replaces the PUBLISH's QoS (a publish hook changed it).
 MessagePtr MessageFromPublish(codec::Publish& publish, const std::string& client_id,
-                              const std::string& node_id);
+                              const std::string& node_id, int qos = -1);
 
 }  // namespace meshmq::broker

@@ -110,6 +110,7 @@ void Shard::OnSessionExpired(const std::string& client_id) {
   if (session == nullptr || session->client != nullptr) return;
   spdlog::debug("session {} expired", client_id);
   DestroySession(*session, /*release_id=*/true);
+  if (!broker_.hooks().empty()) broker_.hooks().SessionExpired(client_id);
 }
 
 void Shard::PublishWill(const codec::Will& will, const std::string& client_id) {
@@ -129,6 +130,7 @@ void Shard::PublishWill(const codec::Will& will, const std::string& client_id) {
   if (msg->retain) broker_.StoreRetained(msg, true, index_);
   RouteScope scope;
   Route(msg, scope);
+  if (!broker_.hooks().empty()) broker_.hooks().WillSent(client_id, ViewOf(*msg, msg->qos));
 }
 
 bool Shard::Subscribe(Session& session, const StoredSubscription& sub) {

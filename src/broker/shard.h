@@ -110,6 +110,8 @@ class Shard {
   // AclAllGeneration: the value for SubOptions::acl_all_generation of a new subscription.
   uint64_t AclAllGeneration(const Session& session, std::string_view filter);
   bool MayDeliver(const Session& session, const SubOptions& options, std::string_view topic);
+  // Deliver hooks (hook_calls.cc): false when one of them skipped this subscriber.
+  bool DeliverHooks(const Session& session, const Delivery& delivery);
 
   // Route tables fed by other shards and by the cluster.
   void ApplyShardRoute(int shard, const std::string& filter, bool add);

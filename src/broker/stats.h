@@ -8,7 +8,9 @@
 namespace meshmq::broker {
 
 enum class DropReason {
-  kQueueFull, kExpired, kNoSubscribers, kTooLarge, kNotAuthorized, kSlowConsumer, kMemory, kCount
+  kQueueFull, kExpired, kNoSubscribers, kTooLarge, kNotAuthorized, kSlowConsumer, kMemory,
+  kHook,  // a publish or deliver hook dropped it (include/meshmq/hooks.h)
+  kCount
 };
 
 // What the overload limits did (docs/security.md, "Overload protection"). Rendered in /metrics
@@ -48,7 +50,14 @@ struct Stats {
   Counter protocol_errors{0};
   Counter overload[static_cast<int>(OverloadEvent::kCount)]{};
 
-  void Drop(DropReason reason) { dropped[static_cast<int>(reason)].fetch_add(1, std::memory_order_relaxed); }
+  // Set by the broker: calls the OnMessageDropped hooks (hook_chain.h). Null in bare Stats.
+  void (*on_drop)(void* context, DropReason reason) = nullptr;
+  void* on_drop_context = nullptr;
+
+  void Drop(DropReason reason) {
+    dropped[static_cast<int>(reason)].fetch_add(1, std::memory_order_relaxed);
+    if (on_drop != nullptr) on_drop(on_drop_context, reason);
+  }
 };
 
 inline void Inc(std::atomic<uint64_t>& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }

@@ -10,7 +10,7 @@ namespace {
 
 constexpr const char* kDropReasons[] = {"queue_full",     "expired",       "no_subscribers",
                                         "too_large",      "not_authorized", "slow_consumer",
-                                        "memory"};
+                                        "memory",         "hook"};
 static_assert(std::size(kDropReasons) == static_cast<size_t>(broker::DropReason::kCount));
 
 double D(uint64_t v) { return static_cast<double>(v); }
