@@ -20,6 +20,6 @@ if(NOT TARGET meshmq::meshmq)
     IMPORTED_LOCATION "${_meshmq_prefix}/lib/libmeshmq.a"
     INTERFACE_INCLUDE_DIRECTORIES "${_meshmq_prefix}/include"
     INTERFACE_COMPILE_FEATURES cxx_std_20
-    INTERFACE_LINK_LIBRARIES "gRPC::grpc++;protobuf::libprotobuf;PkgConfig::MESHMQ_CARES;${MESHMQ_ROCKSDB_LIBRARY};spdlog::spdlog;absl::status;absl::statusor;absl::strings;absl::synchronization;absl::hash;absl::raw_hash_set;OpenSSL::SSL;OpenSSL::Crypto;Threads::Threads")
+    INTERFACE_LINK_LIBRARIES "gRPC::grpc++;protobuf::libprotobuf;PkgConfig::MESHMQ_CARES;${MESHMQ_ROCKSDB_LIBRARY};spdlog::spdlog;absl::status;absl::statusor;absl::strings;absl::synchronization;absl::hash;absl::flat_hash_map;OpenSSL::SSL;OpenSSL::Crypto;Threads::Threads")
 endif()
 unset(_meshmq_prefix)

@@ -1,5 +1,7 @@
 // Where the client and shard call the C++ hooks (include/meshmq/hooks.h, broker/hook_chain.h).
 // Every caller checks hooks().empty() first, so a node without hooks pays one branch per call site.
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 

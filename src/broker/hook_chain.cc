@@ -108,10 +108,10 @@ int HookChain::Subscribe(const ClientInfo& client, const std::string& filter, in
   return qos;
 }
 
-bool HookChain::Publish(const ClientInfo& client, Message& message) {
+bool HookChain::Publish(const ClientInfo& client, meshmq::Message& message) {
   bool keep = true;
   ForEach(HookKind::kPublish, [&](Hook& h) {
-    Message copy = message;  // a hook that throws half-way changes nothing
+    meshmq::Message copy = message;  // a hook that throws half-way changes nothing
     if (!h.OnPublish(client, copy)) {
       keep = false;
       return false;

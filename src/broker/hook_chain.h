@@ -44,7 +44,7 @@ class HookChain {
                        const std::optional<std::string>& password, AuthDone done);
   Decision CheckAcl(const ClientInfo& client, Action action, const std::string& topic);
   int Subscribe(const ClientInfo& client, const std::string& filter, int qos);  // -1: refused
-  bool Publish(const ClientInfo& client, Message& message);                     // false: drop
+  bool Publish(const ClientInfo& client, meshmq::Message& message);                   // false: drop
   bool Deliver(const ClientInfo& subscriber, const MessageView& message);       // false: skip
 
   void Connected(const ClientInfo& client);

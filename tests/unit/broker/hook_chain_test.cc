@@ -129,7 +129,7 @@ struct Policy : Hook {
     if (filter.starts_with("low/")) return 0;
     return qos + 1;  // asking for more is ignored
   }
-  bool OnPublish(const ClientInfo& c, Message& m) override {
+  bool OnPublish(const ClientInfo& c, meshmq::Message& m) override {
     if (m.topic == "drop/me") return false;
     if (m.topic == "rename") m.topic = "renamed";
     m.payload = c.client_id + ":" + m.payload;
@@ -237,7 +237,7 @@ struct Thrower : Hook {
     if (topic == "acl/boom") throw std::runtime_error("acl");
     return Decision::kNoOpinion;
   }
-  bool OnPublish(const ClientInfo&, Message& m) override {
+  bool OnPublish(const ClientInfo&, meshmq::Message& m) override {
     m.payload = "half-changed";
     throw 42;  // not even a std::exception
   }
