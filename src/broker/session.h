@@ -34,7 +34,8 @@ struct Delivery {
   uint8_t qos = 0;       // min(published QoS, granted QoS)
   bool retain = false;   // RETAIN flag to send
   std::vector<uint32_t> subscription_ids;
-  // Key of this delivery in the session's stored messages (0 = not stored); see storage_port.h.
+  // Key of this delivery among stored messages (0 = not stored): node-wide and increasing, so
+  // the store returns each session's messages in delivery order (see storage_port.h).
   uint64_t store_seq = 0;
 };
 
@@ -72,10 +73,8 @@ struct Session {
   std::deque<Delivery> queue;
   absl::flat_hash_set<uint16_t> incoming_qos2;
   uint16_t next_packet_id = 1;
-  // Persistence (storage_port.h): whether the store holds this session, and the next key of a
-  // stored message (per session, increasing, so the store returns messages in delivery order).
+  // Persistence (storage_port.h): whether the store holds this session.
   bool stored = false;
-  uint64_t next_store_seq = 1;
 
   Client* client = nullptr;  // the live connection, nullptr while offline
   uint64_t registry_token = 0;  // our claim on the client id in the ClientRegistry
