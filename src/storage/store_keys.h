@@ -9,9 +9,8 @@
 //
 // MQTT strings never contain U+0000 [MQTT-1.5.4-2], so \0 ends a client id unambiguously, and a
 // session's keys of one kind are the range [X<id>\0, X<id>\1). Message keys are a node-wide
-// sequence instead: they arrive in nearly ascending order, which makes RocksDB's memtable insert
-// cheap (its skip list reuses the previous insert's position), and a scan still returns each
-// session's messages in delivery order.
+// sequence instead: short, nearly ascending (cheap for RocksDB to compare and sort), and a scan
+// still returns each session's messages in delivery order.
 #pragma once
 
 #include <cstdint>
