@@ -186,8 +186,12 @@ void Client::SendAck(codec::Packet ack, uint64_t ticket, int other_shards) {
     Send(ack);
     return;
   }
-  held_acks_.push_back(HeldAck{std::move(ack), ticket, shard_.commit_epoch() + 1, other_shards});
-  shard_.WaitForCommit(id_);
+  uint64_t epoch = shard_.commit_epoch() + 1;
+  held_acks_.push_back(HeldAck{std::move(ack), ticket, epoch, other_shards});
+  if (waiting_for_epoch_ != epoch) {  // once per commit, however many acks this turn made
+    waiting_for_epoch_ = epoch;
+    shard_.WaitForCommit(id_);
+  }
 }
 
 void Client::ReleaseAcks() {

@@ -145,14 +145,10 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
     }
     // The publisher's ack waits until the other shard has committed what it queued.
     ++wait->shards;
-    boost::asio::post(other.io(), [&other, origin = this, client = wait->client,
+    boost::asio::post(other.io(), [&other, origin = index_, client = wait->client,
                                    ticket = wait->ticket, msg, sub = std::move(sub)] {
       other.Route(msg, sub);
-      other.AfterCommit([origin, client, ticket](bool ok) {
-        boost::asio::post(origin->io(), [origin, client, ticket, ok] {
-          if (Client* c = origin->FindClient(client)) c->OnRemoteStored(ticket, ok);
-        });
-      });
+      other.ConfirmAfterCommit(origin, client, ticket);
     });
   }
 
