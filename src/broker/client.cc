@@ -65,6 +65,7 @@ void Client::OnBytes(std::string_view bytes) {
     codec::Decoder& decoder;
     ~AdoptOnExit() { decoder.Adopt(); }
   } adopt{decoder_};
+  bool stamped = false;
   while (state_ != State::kClosed) {
     codec::DecodeResult result = decoder_.Next();
     if (result.status == codec::DecodeStatus::kNeedMore) return;
@@ -72,7 +73,12 @@ void Client::OnBytes(std::string_view bytes) {
       OnDecodeError(result.error);
       return;
     }
-    last_packet_at_ = std::chrono::steady_clock::now();
+    if (!stamped) {
+      // Packets of one read arrived together: one clock read per read, not per packet (it was
+      // ~3 % of the publish path's CPU with small messages).
+      last_packet_at_ = std::chrono::steady_clock::now();
+      stamped = true;
+    }
     if (state_ == State::kConnecting) {
       // Pipelined after CONNECT while the session is being taken over; bounded so a client can't
       // make us buffer without limit.
