@@ -151,7 +151,10 @@ class Shard {
   void AddSubscriber(Session& session, const StoredSubscription& sub);
   void RemoveSubscriber(Session& session, const std::string& filter);
   void AnnounceRoute(const std::string& filter, bool add, bool node_level);
-  bool DeliverPlain(const MessagePtr& msg);
+  // Adds the ordinary subscribers of one matched filter to matches_.
+  void CollectPlain(const Message& msg, const LocalSubscribers& entry);
+  // Delivers one copy per session in matches_ (overlapping subscriptions merged).
+  bool DeliverMatches(const MessagePtr& msg);
   // Delivers to member `pick` of a local group (or the next online one after it).
   bool DeliverToSharedMember(const MessagePtr& msg, const std::string& key,
                              const std::string& group, std::optional<size_t> pick);
