@@ -9,6 +9,13 @@ if(NPM)
      "${SRC}/package-lock.json" IS_NEWER_THAN "${SRC}/node_modules/.package-lock.json")
     execute_process(COMMAND "${NPM}" ci --no-audit --no-fund WORKING_DIRECTORY "${SRC}"
                     RESULT_VARIABLE _rc)
+    if(NOT _rc EQUAL 0)
+      # npm 11 refuses `ci` when the lock file lacks the optional platform packages of rollup that
+      # another npm version left out ("Missing: @rollup/rollup-android-arm-eabi@"); `install
+      # --no-save` still installs the locked versions and leaves the lock file alone.
+      execute_process(COMMAND "${NPM}" install --no-audit --no-fund --no-save
+                      WORKING_DIRECTORY "${SRC}" RESULT_VARIABLE _rc)
+    endif()
   else()
     set(_rc 0)
   endif()

@@ -57,7 +57,10 @@ cleanup() {
 trap cleanup EXIT
 
 if [ "$DO_BUILD" = 1 ]; then
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMESHMQ_TESTS=OFF >/dev/null
+  # GCC 12 at -O3 reports false -Wrestrict/-Wstringop-overflow/-Warray-bounds positives inside
+  # libstdc++'s string code (GCC PR 105329 and kin); they stay warnings in this build only.
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMESHMQ_TESTS=OFF \
+    -DCMAKE_CXX_FLAGS="-Wno-error=restrict -Wno-error=stringop-overflow -Wno-error=array-bounds" >/dev/null
   if [ -n "$MESHMQ_OVERRIDE" ]; then ninja -C "$BUILD" meshmq-bench; else ninja -C "$BUILD" meshmq meshmq-bench; fi
 fi
 [ -x "$MESHMQ" ] && [ -x "$BENCH" ] || { echo "bench.sh: build $MESHMQ and $BENCH first" >&2; exit 2; }

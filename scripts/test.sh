@@ -15,6 +15,14 @@ status=0
 
 echo "== build (RelWithDebInfo)"
 scripts/build.sh build
+# JavaScript test clients (MQTT.js, playwright-core) from their committed lock files, once, before
+# CTest runs tests in parallel that would otherwise race to install them.
+echo "== JavaScript test dependencies"
+for d in tests/integration/js tests/integration/dashboard; do
+  if [ -f "$d/package-lock.json" ]; then
+    (cd "$d" && npm ci --no-audit --no-fund --loglevel=error) || { echo "npm ci failed in $d"; status=1; }
+  fi
+done
 echo "== tests"
 (cd build && ctest --output-on-failure -j 2 --timeout 600) || status=1
 

@@ -76,6 +76,7 @@ void Client::OnBytes(std::string_view bytes) {
     codec::Decoder& decoder;
     ~AdoptOnExit() { decoder.Adopt(); }
   } adopt{decoder_};
+  bool stamped = false;
   while (state_ != State::kClosed) {
     // Back-pressure: what is already decoded-able waits in the decoder until the pause ends.
     if (auto wait = ReadPause(); wait > std::chrono::steady_clock::duration::zero()) {
@@ -88,7 +89,12 @@ void Client::OnBytes(std::string_view bytes) {
       OnDecodeError(result.error);
       return;
     }
-    last_packet_at_ = std::chrono::steady_clock::now();
+    if (!stamped) {
+      // Packets of one read arrived together: one clock read per read, not per packet (it was
+      // ~3 % of the publish path's CPU with small messages).
+      last_packet_at_ = std::chrono::steady_clock::now();
+      stamped = true;
+    }
     if (state_ == State::kConnecting || acl_waiting_) {
       // Pipelined after CONNECT while the session is being taken over (or behind a packet that
       // waits for the HTTP ACL); bounded so a client can't make us buffer without limit.
@@ -186,8 +192,12 @@ void Client::SendAck(codec::Packet ack, uint64_t ticket, int other_shards) {
     Send(ack);
     return;
   }
-  held_acks_.push_back(HeldAck{std::move(ack), ticket, shard_.commit_epoch() + 1, other_shards});
-  shard_.WaitForCommit(id_);
+  uint64_t epoch = shard_.commit_epoch() + 1;
+  held_acks_.push_back(HeldAck{std::move(ack), ticket, epoch, other_shards});
+  if (waiting_for_epoch_ != epoch) {  // once per commit, however many acks this turn made
+    waiting_for_epoch_ = epoch;
+    shard_.WaitForCommit(id_);
+  }
 }
 
 void Client::ReleaseAcks() {

@@ -195,6 +195,7 @@ class Client {
   };
   std::deque<HeldAck> held_acks_;
   uint64_t next_ticket_ = 0;
+  uint64_t waiting_for_epoch_ = 0;  // the commit this client is registered with the shard for
 
   // Packets the client pipelined after CONNECT while the session is being taken over.
   boost::container::deque<codec::Packet> pending_;  // allocates nothing while empty

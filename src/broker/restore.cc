@@ -18,6 +18,12 @@ size_t Broker::Restore(LoadedData data) {
     retained += retained_.SetIfNewer(std::move(msg)) ? 1 : 0;
   }
   size_t sessions = 0;
+  uint64_t max_seq = 0;
+  for (const auto& loaded : data.sessions) {
+    for (const auto& e : loaded.state.inflight) max_seq = std::max(max_seq, e.delivery.store_seq);
+    for (const auto& d : loaded.state.queue) max_seq = std::max(max_seq, d.store_seq);
+  }
+  next_store_seq_ = max_seq + 1;
   for (auto& loaded : data.sessions) {
     // Any shard would do (a reconnecting client's shard takes it over); hashing spreads them.
     std::string id = loaded.meta.client_id;
@@ -42,14 +48,8 @@ void Shard::RestoreSession(LoadedSession loaded) {
   session.version = meta.version;
   session.expiry_interval_s = meta.expiry_interval_s;
   session.stored = true;
-  uint64_t max_seq = 0;
   uint16_t max_packet_id = 0;
-  for (const auto& e : session.inflight) {
-    max_seq = std::max(max_seq, e.delivery.store_seq);
-    max_packet_id = std::max(max_packet_id, e.packet_id);
-  }
-  for (const auto& d : session.queue) max_seq = std::max(max_seq, d.store_seq);
-  session.next_store_seq = max_seq + 1;
+  for (const auto& e : session.inflight) max_packet_id = std::max(max_packet_id, e.packet_id);
   session.next_packet_id = max_packet_id == 0xFFFF ? 1 : max_packet_id + 1;
   Add(stats_.inflight, static_cast<int64_t>(session.inflight.size()));
   session.registry_token = broker_.registry().Acquire(meta.client_id, index_).token;

@@ -42,8 +42,6 @@ bool Wanted(const RouteScope& scope, const std::string& key) {
 
 bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wait) {
   bool delivered = false;
-  if (scope.to_subscribers) delivered |= DeliverPlain(msg);
-
   const int n = broker_.shard_count();
   // Inline storage: no heap allocation per publish for up to 16 shards.
   absl::InlinedVector<char, 16> shard_plain;
@@ -56,7 +54,11 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
   std::vector<std::string> node_plain;
   absl::flat_hash_map<std::string, GroupCandidates> groups;
 
+  // One walk of the local trie collects both the ordinary subscribers and the shared groups
+  // (it used to be walked twice per publish).
+  matches_.clear();
   local_.Match(msg->topic, [&](std::string_view inner, LocalSubscribers& entry) {
+    if (scope.to_subscribers) CollectPlain(*msg, entry);
     for (auto& [group, members] : entry.shared) {
       std::string key = SharedKey(group, inner);
       if (!Wanted(scope, key)) continue;
@@ -65,6 +67,7 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
       g.local = members.size();
     }
   });
+  if (scope.to_subscribers) delivered |= DeliverMatches(msg);
   if (!shard_plain.empty()) {
     shard_routes_.Match(msg->topic, [&](std::string_view inner, RouteTargets<int>& entry) {
       if (scope.to_subscribers) {
@@ -145,14 +148,10 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
     }
     // The publisher's ack waits until the other shard has committed what it queued.
     ++wait->shards;
-    boost::asio::post(other.io(), [&other, origin = this, client = wait->client,
+    boost::asio::post(other.io(), [&other, origin = index_, client = wait->client,
                                    ticket = wait->ticket, msg, sub = std::move(sub)] {
       other.Route(msg, sub);
-      other.AfterCommit([origin, client, ticket](bool ok) {
-        boost::asio::post(origin->io(), [origin, client, ticket, ok] {
-          if (Client* c = origin->FindClient(client)) c->OnRemoteStored(ticket, ok);
-        });
-      });
+      other.ConfirmAfterCommit(origin, client, ticket);
     });
   }
 
@@ -169,16 +168,16 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
   return delivered;
 }
 
-bool Shard::DeliverPlain(const MessagePtr& msg) {
-  matches_.clear();
-  local_.Match(msg->topic, [&](LocalSubscribers& entry) {
-    for (auto& [session, options] : entry.plain) {
-      // No Local: never back to the publishing client [MQTT-3.8.3-3].
-      if (options.no_local && session->client_id == msg->origin_client_id) continue;
-      if (!MayDeliver(*session, options, msg->topic)) continue;
-      matches_.emplace_back(session, options);
-    }
-  });
+void Shard::CollectPlain(const Message& msg, const LocalSubscribers& entry) {
+  for (const auto& [session, options] : entry.plain) {
+    // No Local: never back to the publishing client [MQTT-3.8.3-3].
+    if (options.no_local && session->client_id == msg.origin_client_id) continue;
+    if (!MayDeliver(*session, options, msg.topic)) continue;
+    matches_.emplace_back(session, options);
+  }
+}
+
+bool Shard::DeliverMatches(const MessagePtr& msg) {
   if (matches_.empty()) return false;
   if (matches_.size() > 1) {
     std::sort(matches_.begin(), matches_.end(),

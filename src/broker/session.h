@@ -37,7 +37,8 @@ struct Delivery {
   uint8_t qos = 0;       // min(published QoS, granted QoS)
   bool retain = false;   // RETAIN flag to send
   std::vector<uint32_t> subscription_ids;
-  // Key of this delivery in the session's stored messages (0 = not stored); see storage_port.h.
+  // Key of this delivery among stored messages (0 = not stored): node-wide and increasing, so
+  // the store returns each session's messages in delivery order (see storage_port.h).
   uint64_t store_seq = 0;
 };
 
@@ -89,10 +90,8 @@ struct Session {
   boost::container::deque<Delivery> queue;
   absl::flat_hash_set<uint16_t> incoming_qos2;
   uint16_t next_packet_id = 1;
-  // Persistence (storage_port.h): whether the store holds this session, and the next key of a
-  // stored message (per session, increasing, so the store returns messages in delivery order).
+  // Persistence (storage_port.h): whether the store holds this session.
   bool stored = false;
-  uint64_t next_store_seq = 1;
 
   auth::ClientInfo Identity() const {
     return auth::ClientInfo{owner.username, owner.has_username, client_id, owner.address};

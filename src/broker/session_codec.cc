@@ -27,11 +27,15 @@ void WriteDelivery(ByteWriter& w, const Delivery& d) {
   w.Str(m.payload.view());
   w.U8(m.qos);
   w.U8(m.retain);
-  codec::Publish props_carrier;
-  props_carrier.topic = "p";
-  props_carrier.properties = m.properties;
+  // Most messages carry no properties: an empty string then, and no encoding work (the store
+  // writes this per stored message).
   std::string encoded;
-  codec::Encode(props_carrier, codec::ProtocolVersion::kV5, encoded);
+  if (!(m.properties == codec::Properties{})) {
+    codec::Publish props_carrier;
+    props_carrier.topic = "p";
+    props_carrier.properties = m.properties;
+    codec::Encode(props_carrier, codec::ProtocolVersion::kV5, encoded);
+  }
   w.Str(encoded);
   w.U8(m.expiry_at_ms.has_value());
   w.U64(static_cast<uint64_t>(m.expiry_at_ms.value_or(0)));
@@ -53,10 +57,12 @@ Delivery ReadDelivery(ByteReader& r) {
   m->qos = r.U8();
   m->retain = r.U8() != 0;
   std::string encoded = r.Str();
-  codec::DecodeResult props = codec::DecodePacket(encoded, codec::ProtocolVersion::kV5,
-                                                  codec::DecodeRole::kClient);
-  if (props.status == codec::DecodeStatus::kPacket) {
-    m->properties = std::get<codec::Publish>(props.packet).properties;
+  if (!encoded.empty()) {
+    codec::DecodeResult props = codec::DecodePacket(encoded, codec::ProtocolVersion::kV5,
+                                                    codec::DecodeRole::kClient);
+    if (props.status == codec::DecodeStatus::kPacket) {
+      m->properties = std::get<codec::Publish>(props.packet).properties;
+    }
   }
   bool has_expiry = r.U8() != 0;
   int64_t expiry = static_cast<int64_t>(r.U64());

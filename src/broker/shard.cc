@@ -61,11 +61,8 @@ Session& Shard::CreateSession(const std::string& client_id) {
 }
 
 void Shard::DestroySession(Session& session, bool release_id) {
-  // One range delete for everything stored, rather than one delete per subscription below.
-  if (session.stored) {
-    Batch()->DeleteSession(index_, session.client_id);
-    session.stored = false;
-  }
+  // First, so the unsubscribes below write nothing more (DeleteSession covers them).
+  UnstoreSession(session);
   std::vector<std::string> filters;
   for (const auto& [filter, sub] : session.subscriptions) filters.push_back(filter);
   for (const auto& filter : filters) Unsubscribe(session, filter);
@@ -82,6 +79,7 @@ void Shard::DestroySession(Session& session, bool release_id) {
 }
 
 SessionState Shard::ExtractSession(Session& session) {
+  UnstoreSession(session);  // while its messages are still here to name their keys
   SessionState state = session.Export();
   session.inflight.clear();
   session.queue.clear();

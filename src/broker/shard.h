@@ -135,13 +135,16 @@ class Shard {
   // A QoS 1/2 message of a stored session: queued (packet_id 0) or in flight.
   void StoreMessage(Session& session, uint16_t packet_id, bool pubrec_received, Delivery& delivery);
   void UnstoreMessage(Session& session, const Delivery& delivery);
+  // Deletes everything stored of the session (it ends, or moves to another shard or node).
+  void UnstoreSession(Session& session);
   // Group commit: writes this shard's batch, then runs what waited for it (held acks of clients,
   // confirmations to other shards). Runs once per turn through ScheduleCommit, or at once when
   // a caller must not proceed before its writes are durable (SUBACK, takeover).
   void ScheduleCommit();
   void CommitNow();
-  // fn(ok) after the next commit of this shard.
-  void AfterCommit(std::function<void(bool)> fn);
+  // After the next commit, tells client `client` on shard `origin` that its held ack `ticket`
+  // no longer waits for this shard. Confirmations to one shard travel as one task per commit.
+  void ConfirmAfterCommit(int origin, uint64_t client, uint64_t ticket);
   // Client `client_id` holds acknowledgements until the next commit.
   void WaitForCommit(uint64_t client_id);
   uint64_t commit_epoch() const { return commit_epoch_; }
@@ -150,7 +153,10 @@ class Shard {
   void AddSubscriber(Session& session, const StoredSubscription& sub);
   void RemoveSubscriber(Session& session, const std::string& filter);
   void AnnounceRoute(const std::string& filter, bool add, bool node_level);
-  bool DeliverPlain(const MessagePtr& msg);
+  // Adds the ordinary subscribers of one matched filter to matches_.
+  void CollectPlain(const Message& msg, const LocalSubscribers& entry);
+  // Delivers one copy per session in matches_ (overlapping subscriptions merged).
+  bool DeliverMatches(const MessagePtr& msg);
   // Delivers to member `pick` of a local group (or the next online one after it).
   bool DeliverToSharedMember(const MessagePtr& msg, const std::string& key,
                              const std::string& group, std::optional<size_t> pick);
@@ -183,7 +189,8 @@ class Shard {
   // Group commit state (shard_store.cc).
   bool commit_scheduled_ = false;
   uint64_t commit_epoch_ = 0;  // commits done; an ack made in epoch e waits for commit e + 1
-  std::vector<std::function<void(bool)>> after_commit_;
+  // Per origin shard: (client, ticket) to confirm after the next commit.
+  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> confirms_;
   std::vector<uint64_t> ack_waiters_;
   // Messages passed on by a session's old owner before the session itself arrived here.
   struct MovedIn {

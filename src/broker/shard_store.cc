@@ -38,8 +38,7 @@ void Shard::SyncSessionToStore(Session& session) {
   if (broker_.storage() == nullptr) return;
   if (session.expiry_interval_s == 0) {
     // The session now ends with its connection [MQTT-3.1.2-5]: nothing of it may come back.
-    if (session.stored) Batch()->DeleteSession(index_, session.client_id);
-    session.stored = false;
+    UnstoreSession(session);
     return;
   }
   StoragePort* store = Batch();
@@ -48,17 +47,16 @@ void Shard::SyncSessionToStore(Session& session) {
   // First write of this session here (new, or moved from another shard or node): all of it,
   // under fresh message keys.
   session.stored = true;
-  session.next_store_seq = 1;
   for (const auto& [filter, sub] : session.subscriptions) {
     store->PutSubscription(index_, session.client_id, sub);
   }
   for (auto& entry : session.inflight) {
-    entry.delivery.store_seq = session.next_store_seq++;
+    entry.delivery.store_seq = broker_.NextStoreSeq();
     store->PutMessage(index_, session.client_id, entry.packet_id, entry.pubrec_received,
                       entry.delivery);
   }
   for (auto& delivery : session.queue) {
-    delivery.store_seq = session.next_store_seq++;
+    delivery.store_seq = broker_.NextStoreSeq();
     store->PutMessage(index_, session.client_id, 0, false, delivery);
   }
   for (uint16_t id : session.incoming_qos2) store->PutIncomingQos2(index_, session.client_id, id);
@@ -67,13 +65,23 @@ void Shard::SyncSessionToStore(Session& session) {
 void Shard::StoreMessage(Session& session, uint16_t packet_id, bool pubrec_received,
                          Delivery& delivery) {
   if (!session.stored || delivery.qos == 0) return;
-  if (delivery.store_seq == 0) delivery.store_seq = session.next_store_seq++;
+  if (delivery.store_seq == 0) delivery.store_seq = broker_.NextStoreSeq();
   Batch()->PutMessage(index_, session.client_id, packet_id, pubrec_received, delivery);
 }
 
 void Shard::UnstoreMessage(Session& session, const Delivery& delivery) {
   if (!session.stored || delivery.store_seq == 0) return;
   Batch()->DeleteMessage(index_, session.client_id, delivery.store_seq);
+}
+
+void Shard::UnstoreSession(Session& session) {
+  if (!session.stored) return;
+  StoragePort* store = Batch();
+  // Message keys are node-wide (not under the client id), so each is deleted by its key.
+  for (const auto& entry : session.inflight) UnstoreMessage(session, entry.delivery);
+  for (const auto& delivery : session.queue) UnstoreMessage(session, delivery);
+  store->DeleteSession(index_, session.client_id);
+  session.stored = false;
 }
 
 void Shard::ScheduleCommit() {
@@ -84,8 +92,9 @@ void Shard::ScheduleCommit() {
   });
 }
 
-void Shard::AfterCommit(std::function<void(bool)> fn) {
-  after_commit_.push_back(std::move(fn));
+void Shard::ConfirmAfterCommit(int origin, uint64_t client, uint64_t ticket) {
+  if (confirms_.empty()) confirms_.resize(broker_.shard_count());
+  confirms_[origin].emplace_back(client, ticket);
   ScheduleCommit();
 }
 
@@ -100,12 +109,19 @@ void Shard::CommitNow() {
   if (store == nullptr) return;
   bool ok = store->Commit(index_);
   ++commit_epoch_;
+  for (int origin = 0; origin < static_cast<int>(confirms_.size()); ++origin) {
+    if (confirms_[origin].empty()) continue;
+    Shard* to = &broker_.shard(origin);
+    boost::asio::post(to->io(), [to, ok, confirms = std::move(confirms_[origin])] {
+      for (const auto& [client, ticket] : confirms) {
+        if (Client* c = to->FindClient(client)) c->OnRemoteStored(ticket, ok);
+      }
+    });
+    confirms_[origin].clear();
+  }
   // Swapped out first: releasing an ack may schedule the next commit.
-  std::vector<std::function<void(bool)>> callbacks;
-  callbacks.swap(after_commit_);
   std::vector<uint64_t> waiters;
   waiters.swap(ack_waiters_);
-  for (auto& fn : callbacks) fn(ok);
   for (uint64_t id : waiters) {
     Client* client = FindClient(id);
     if (client == nullptr) continue;

@@ -46,13 +46,15 @@ class StoragePort {
 
   // --- Buffered in `shard`'s batch; call only on that shard's thread.
   virtual void PutSession(int shard, const StoredSessionMeta& meta) = 0;
-  // Removes the session and everything under it (subscriptions, messages, QoS 2 ids).
+  // Removes the session, its subscriptions and QoS 2 ids; its messages are deleted one by one
+  // with DeleteMessage (their keys are node-wide sequence numbers).
   virtual void DeleteSession(int shard, const std::string& client_id) = 0;
   virtual void PutSubscription(int shard, const std::string& client_id,
                                const StoredSubscription& sub) = 0;
   virtual void DeleteSubscription(int shard, const std::string& client_id,
                                   const std::string& filter) = 0;
-  // One outbound QoS 1/2 message of a session, keyed by delivery.store_seq: queued
+  // One outbound QoS 1/2 message of a session, keyed by delivery.store_seq (unique on the node,
+  // assigned in delivery order, so loading by key order keeps each session's order): queued
   // (packet_id 0) or in flight (packet id, and whether PUBREC came; then the message is gone).
   virtual void PutMessage(int shard, const std::string& client_id, uint16_t packet_id,
                           bool pubrec_received, const Delivery& delivery) = 0;

@@ -69,6 +69,9 @@ class AdminApi {
   std::optional<HttpResponse> ForNode(const HttpRequest& request, const std::string& node_id);
   // ?scope=cluster: this node's answer merged with every reachable peer's (cluster_api.cc).
   HttpResponse ClusterScope(const HttpRequest& request, const Target& target);
+  HttpResponse ClusterStats(const HttpRequest& request);
+  HttpResponse ClusterSubscriptions(const HttpRequest& request);
+  HttpResponse ClusterClients(const HttpRequest& request, const Target& target);
   bool Authorized(const HttpRequest& request) const;
   // offset/limit from the query; false (and `error` set) when malformed.
   bool PageOf(const Target& target, size_t& offset, size_t& limit, std::string& error) const;

@@ -34,7 +34,7 @@ std::vector<NodeAnswer> AskCluster(AdminBackend& backend, const HttpRequest& req
                                    std::chrono::milliseconds timeout) {
   std::vector<NodeInfo> nodes = backend.Nodes();
   std::vector<NodeAnswer> out;
-  NodeAnswer self{nodes.front().node_id, json(), ""};
+  NodeAnswer self{nodes.empty() ? "" : nodes.front().node_id, json(), ""};
   if (local.status == 200) {
     self.body = json::parse(local.body, nullptr, false);
   } else {
@@ -76,6 +76,14 @@ json Errors(const std::vector<NodeAnswer>& answers) {
   return errors;
 }
 
+// A string field of a peer's JSON item; empty when missing or not a string (a peer's answer is
+// input, not trusted to have the right shape).
+const std::string& Str(const json& item, const char* key) {
+  static const std::string kEmpty;
+  auto it = item.find(key);
+  return it != item.end() && it->is_string() ? it->get_ref<const std::string&>() : kEmpty;
+}
+
 std::string Param(const Target& target, const std::string& key) {
   auto it = target.query.find(key);
   return it == target.query.end() ? "" : it->second;
@@ -86,7 +94,7 @@ std::string Param(const Target& target, const std::string& key) {
 std::optional<HttpResponse> AdminApi::ForNode(const HttpRequest& request,
                                               const std::string& node_id) {
   std::vector<NodeInfo> nodes = backend_.Nodes();
-  if (nodes.front().node_id == node_id) return std::nullopt;  // this node answers itself
+  if (nodes.empty() || nodes.front().node_id == node_id) return std::nullopt;  // this node
   auto it = std::find_if(nodes.begin(), nodes.end(),
                          [&](const NodeInfo& n) { return n.node_id == node_id; });
   if (it == nodes.end()) return ErrorResponse(404, "no node '" + node_id + "' in the cluster");
@@ -109,71 +117,69 @@ std::optional<HttpResponse> AdminApi::ForNode(const HttpRequest& request,
 
 HttpResponse AdminApi::ClusterScope(const HttpRequest& request, const Target& target) {
   if (request.method != "GET") return ErrorResponse(405, "scope=cluster is read-only (GET)");
-  const std::string& path = target.path;
-  if (path == "/api/v1/stats") {
-    auto answers = AskCluster(backend_, request, Stats(), "/api/v1/stats", options_.peer_timeout);
-    json errors = Errors(answers);  // before the bodies are moved out
-    json nodes = json::array();
-    for (NodeAnswer& a : answers) {
-      if (!a.body.is_null()) nodes.push_back(std::move(a.body));
-    }
-    return JsonResponse(200, json{{"nodes", std::move(nodes)}, {"errors", std::move(errors)}});
-  }
-  if (path == "/api/v1/subscriptions") {
-    auto answers = AskCluster(backend_, request, Subscriptions(), "/api/v1/subscriptions",
-                              options_.peer_timeout);
-    json items = json::array();
-    for (NodeAnswer& a : answers) {
-      if (a.body.is_null() || !a.body["items"].is_array()) continue;
-      for (json& s : a.body["items"]) {
-        s["node"] = a.node_id;
-        items.push_back(std::move(s));
-      }
-    }
-    std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
-      return std::tie(a["filter"].get_ref<const std::string&>(),
-                      a["node"].get_ref<const std::string&>(),
-                      a["client_id"].get_ref<const std::string&>()) <
-             std::tie(b["filter"].get_ref<const std::string&>(),
-                      b["node"].get_ref<const std::string&>(),
-                      b["client_id"].get_ref<const std::string&>());
-    });
-    size_t total = items.size();
-    return JsonResponse(200, json{{"total", total}, {"items", std::move(items)},
-                                  {"errors", Errors(answers)}});
-  }
-  if (path == "/api/v1/clients") {
-    size_t offset = 0, limit = 0;
-    std::string error;
-    if (!PageOf(target, offset, limit, error)) return ErrorResponse(400, error);
-    // Every node's first offset+limit clients by id hold the merged page (capped at the page
-    // size limit: deeper pages of a huge cluster need a narrower prefix).
-    size_t head = std::min(offset + limit, options_.max_page_size);
-    std::string prefix = Param(target, "prefix");
-    Target local{"/api/v1/clients", {{"prefix", prefix}, {"limit", std::to_string(head)}}};
-    std::string peer_target =
-        "/api/v1/clients?prefix=" + UrlEncode(prefix) + "&limit=" + std::to_string(head);
-    auto answers =
-        AskCluster(backend_, request, Clients(local), peer_target, options_.peer_timeout);
-    json all = json::array();
-    size_t total = 0;
-    for (NodeAnswer& a : answers) {
-      if (a.body.is_null() || !a.body["items"].is_array()) continue;
-      total += a.body.value("total", size_t{0});
-      for (json& c : a.body["items"]) all.push_back(std::move(c));
-    }
-    std::sort(all.begin(), all.end(), [](const json& a, const json& b) {
-      return std::tie(a["client_id"].get_ref<const std::string&>(),
-                      a["node"].get_ref<const std::string&>()) <
-             std::tie(b["client_id"].get_ref<const std::string&>(),
-                      b["node"].get_ref<const std::string&>());
-    });
-    json items = json::array();
-    for (size_t i = offset; i < all.size() && i - offset < limit; ++i) items.push_back(all[i]);
-    return JsonResponse(200, json{{"total", total}, {"offset", offset}, {"limit", limit},
-                                  {"items", std::move(items)}, {"errors", Errors(answers)}});
-  }
+  if (target.path == "/api/v1/stats") return ClusterStats(request);
+  if (target.path == "/api/v1/subscriptions") return ClusterSubscriptions(request);
+  if (target.path == "/api/v1/clients") return ClusterClients(request, target);
   return ErrorResponse(400, "scope=cluster is supported on /clients, /subscriptions and /stats");
+}
+
+HttpResponse AdminApi::ClusterStats(const HttpRequest& request) {
+  auto answers = AskCluster(backend_, request, Stats(), "/api/v1/stats", options_.peer_timeout);
+  json errors = Errors(answers);  // before the bodies are moved out
+  json nodes = json::array();
+  for (NodeAnswer& a : answers) {
+    if (!a.body.is_null()) nodes.push_back(std::move(a.body));
+  }
+  return JsonResponse(200, json{{"nodes", std::move(nodes)}, {"errors", std::move(errors)}});
+}
+
+HttpResponse AdminApi::ClusterSubscriptions(const HttpRequest& request) {
+  auto answers = AskCluster(backend_, request, Subscriptions(), "/api/v1/subscriptions",
+                            options_.peer_timeout);
+  json items = json::array();
+  for (NodeAnswer& a : answers) {
+    if (a.body.is_null() || !a.body["items"].is_array()) continue;
+    for (json& s : a.body["items"]) {
+      s["node"] = a.node_id;
+      items.push_back(std::move(s));
+    }
+  }
+  std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
+    return std::tie(Str(a, "filter"), Str(a, "node"), Str(a, "client_id")) <
+           std::tie(Str(b, "filter"), Str(b, "node"), Str(b, "client_id"));
+  });
+  size_t total = items.size();
+  return JsonResponse(200, json{{"total", total}, {"items", std::move(items)},
+                                {"errors", Errors(answers)}});
+}
+
+HttpResponse AdminApi::ClusterClients(const HttpRequest& request, const Target& target) {
+  size_t offset = 0, limit = 0;
+  std::string error;
+  if (!PageOf(target, offset, limit, error)) return ErrorResponse(400, error);
+  // Every node's first offset+limit clients by id hold the merged page (capped at the page size
+  // limit: deeper pages of a huge cluster need a narrower prefix).
+  size_t head = std::min(offset + limit, options_.max_page_size);
+  std::string prefix = Param(target, "prefix");
+  Target local{"/api/v1/clients", {{"prefix", prefix}, {"limit", std::to_string(head)}}};
+  std::string peer_target =
+      "/api/v1/clients?prefix=" + UrlEncode(prefix) + "&limit=" + std::to_string(head);
+  auto answers = AskCluster(backend_, request, Clients(local), peer_target, options_.peer_timeout);
+  json all = json::array();
+  size_t total = 0;
+  for (NodeAnswer& a : answers) {
+    if (a.body.is_null() || !a.body["items"].is_array()) continue;
+    total += a.body.value("total", size_t{0});
+    for (json& c : a.body["items"]) all.push_back(std::move(c));
+  }
+  std::sort(all.begin(), all.end(), [](const json& a, const json& b) {
+    return std::tie(Str(a, "client_id"), Str(a, "node")) <
+           std::tie(Str(b, "client_id"), Str(b, "node"));
+  });
+  json items = json::array();
+  for (size_t i = offset; i < all.size() && i - offset < limit; ++i) items.push_back(all[i]);
+  return JsonResponse(200, json{{"total", total}, {"offset", offset}, {"limit", limit},
+                                {"items", std::move(items)}, {"errors", Errors(answers)}});
 }
 
 }  // namespace meshmq::http

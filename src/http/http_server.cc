@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -33,15 +34,38 @@ class HttpServer::Impl {
   asio::io_context& io() { return io_; }
   uint16_t port() const { return port_; }
   void StartAccepting() { asio::co_spawn(io_, Accept(), asio::detached); }
+  // After the HTTP thread has ended: waits for handlers still running (bounded by their own
+  // timeouts).
+  void JoinHandlers() { handlers_.join(); }
 
  private:
   asio::awaitable<void> Accept();
   asio::awaitable<void> Serve(beast::tcp_stream stream);
   HttpResponse Dispatch(const bhttp::request<bhttp::string_body>& request);
+  // Dispatch on the handler pool; completes with the response on the handler's executor (the
+  // HTTP thread).
+  template <typename Token>
+  auto AsyncDispatch(bhttp::request<bhttp::string_body> request, Token&& token) {
+    auto run = [this](auto handler, bhttp::request<bhttp::string_body> req) {
+      auto home = asio::get_associated_executor(handler, io_.get_executor());
+      asio::post(handlers_, [this, home, handler = std::move(handler),
+                             req = std::move(req)]() mutable {
+        HttpResponse response = Dispatch(req);
+        asio::post(home, [handler = std::move(handler), response = std::move(response)]() mutable {
+          std::move(handler)(std::move(response));
+        });
+      });
+    };
+    return asio::async_initiate<Token, void(HttpResponse)>(run, token, std::move(request));
+  }
 
   const HttpServerOptions& options_;
   AdminApi& api_;
   asio::io_context io_{1};
+  // Handlers run here, not on the HTTP thread: they may wait for the shards or for peers' HTTP
+  // APIs (cluster-wide views), and two nodes fanning out to each other at the same moment must
+  // still be able to answer each other's calls.
+  asio::thread_pool handlers_{4};
   tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   bool closed_ = false;
@@ -97,6 +121,12 @@ asio::awaitable<void> HttpServer::Impl::Accept() {
   }
 }
 
+// GCC 12 reports -Wmismatched-new-delete for Boost 1.74's awaitable frame of this coroutine once
+// it awaits AsyncDispatch (a false positive: the frame's own operator new/delete pair is used).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 asio::awaitable<void> HttpServer::Impl::Serve(beast::tcp_stream stream) {
   streams_.insert(&stream);
   beast::flat_buffer buffer;
@@ -122,7 +152,7 @@ asio::awaitable<void> HttpServer::Impl::Serve(beast::tcp_stream stream) {
       break;  // closed, reset or timed out: nothing to answer
     } else {
       keep_alive = parser.get().keep_alive();
-      response = Dispatch(parser.get());
+      response = co_await AsyncDispatch(parser.release(), asio::use_awaitable);
     }
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), 11};
     out.set(bhttp::field::server, "meshmq");
@@ -138,6 +168,9 @@ asio::awaitable<void> HttpServer::Impl::Serve(beast::tcp_stream stream) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   streams_.erase(&stream);
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 HttpResponse HttpServer::Impl::Dispatch(const bhttp::request<bhttp::string_body>& request) {
   HttpRequest req;
@@ -178,6 +211,7 @@ void HttpServer::Stop() {
   // Once the acceptor and sockets are closed the coroutines finish and run() returns; a handler
   // still waiting on the broker delays this by at most the backend's timeout.
   thread_.join();
+  impl_->JoinHandlers();
 }
 
 }  // namespace meshmq::http

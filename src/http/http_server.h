@@ -2,9 +2,9 @@
 // by one io_context on its own thread, so scrapes and admin calls never run on a broker shard.
 //
 // Threads: construct, Start and Stop from one control thread (src/app); SetShuttingDown and
-// port() from any thread. Requests are handled one at a time on the HTTP thread; the admin
-// backend waits for the shards there (bounded by its own timeout), which is fine for an endpoint
-// polled by Prometheus and operators.
+// port() from any thread. The HTTP thread does the socket I/O; each request's handler runs on a
+// small pool (4 threads), where the admin backend may wait for the shards and the cluster-wide
+// views for peers (both bounded by timeouts) without stalling other connections.
 #pragma once
 
 #include <atomic>

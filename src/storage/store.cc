@@ -1,5 +1,6 @@
 #include "storage/store.h"
 
+#include <algorithm>
 #include <map>
 
 #include <spdlog/spdlog.h>
@@ -43,28 +44,41 @@ std::optional<broker::StoredSubscription> DecodeSubscription(std::string_view fi
   return sub;
 }
 
-std::string EncodeMessage(uint16_t packet_id, bool pubrec_received, const broker::Delivery& d) {
+std::string EncodeMessage(const std::string& client_id, uint16_t packet_id, bool pubrec_received,
+                          const broker::Delivery& d) {
   std::string out(1, static_cast<char>(kFormat));
+  out.reserve(64 + client_id.size() + (d.msg ? d.msg->topic.size() + d.msg->payload.size() : 0));
   ByteWriter w(out);
+  w.Str(client_id);
   w.U64(packet_id);
   w.U8(pubrec_received);
   broker::AppendDelivery(d, out);
   return out;
 }
 
-std::optional<broker::OutboundInflight> DecodeMessage(uint64_t seq, std::string_view bytes) {
-  if (bytes.size() < 10 || static_cast<uint8_t>(bytes[0]) != kFormat) return std::nullopt;
-  ByteReader r(bytes.substr(1, 9));
-  broker::OutboundInflight e;
+// A stored message and the client id it belongs to.
+struct StoredMessage {
+  std::string client_id;
+  broker::OutboundInflight entry;
+};
+
+std::optional<StoredMessage> DecodeMessage(uint64_t seq, std::string_view bytes) {
+  if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != kFormat) return std::nullopt;
+  ByteReader r(bytes.substr(1));
+  StoredMessage m;
+  m.client_id = r.Str();
+  size_t head = 1 + 8 + m.client_id.size() + 9;
+  if (!r.ok() || bytes.size() < head) return std::nullopt;
+  broker::OutboundInflight& e = m.entry;
   e.packet_id = static_cast<uint16_t>(r.U64());
   e.pubrec_received = r.U8() != 0;
-  std::optional<broker::Delivery> d = broker::DecodeDelivery(bytes.substr(10));
+  std::optional<broker::Delivery> d = broker::DecodeDelivery(bytes.substr(head));
   if (!d) return std::nullopt;
   // A message still to be sent must carry its message; after PUBREC only the id matters.
   if (!d->msg && !e.pubrec_received) return std::nullopt;
   e.delivery = std::move(*d);
   e.delivery.store_seq = seq;
-  return e;
+  return m;
 }
 
 }  // namespace
@@ -94,6 +108,7 @@ std::optional<broker::StoredSessionMeta> DecodeMeta(std::string_view client_id,
 
 Store::Store(std::unique_ptr<KvEngine> engine, int shards) : engine_(std::move(engine)) {
   for (int i = 0; i < shards; ++i) batches_.push_back(engine_->NewBatch());
+  message_deletes_.resize(shards);
 }
 
 template <typename F>
@@ -117,7 +132,7 @@ void Store::PutSession(int shard, const broker::StoredSessionMeta& meta) {
 void Store::DeleteSession(int shard, const std::string& client_id) {
   With(shard, [&](KvBatch& b) {
     b.Delete(keys::Session(client_id));
-    for (char kind : {keys::kSubscription, keys::kMessage, keys::kIncomingQos2}) {
+    for (char kind : {keys::kSubscription, keys::kIncomingQos2}) {
       b.DeleteRange(keys::RangeBegin(kind, client_id), keys::RangeEnd(kind, client_id));
     }
   });
@@ -138,13 +153,21 @@ void Store::DeleteSubscription(int shard, const std::string& client_id,
 void Store::PutMessage(int shard, const std::string& client_id, uint16_t packet_id,
                        bool pubrec_received, const broker::Delivery& delivery) {
   With(shard, [&](KvBatch& b) {
-    b.Put(keys::Message(client_id, delivery.store_seq),
-          EncodeMessage(packet_id, pubrec_received, delivery));
+    b.Put(keys::Message(delivery.store_seq),
+          EncodeMessage(client_id, packet_id, pubrec_received, delivery));
   });
 }
 
 void Store::DeleteMessage(int shard, const std::string& client_id, uint64_t seq) {
-  With(shard, [&](KvBatch& b) { b.Delete(keys::Message(client_id, seq)); });
+  // Deferred to the end of the batch and sorted: RocksDB's skip list inserts a run of ascending
+  // keys cheaply, but pays a search from the top for every jump between the new messages' keys
+  // and the older keys being acknowledged. Moving a delete after every put of the same batch is
+  // safe because a key is never put again once deleted (sequence numbers are not reused).
+  if (shard < 0) {
+    With(shard, [&](KvBatch& b) { b.Delete(keys::Message(seq)); });
+    return;
+  }
+  message_deletes_[shard].push_back(seq);
 }
 
 void Store::PutIncomingQos2(int shard, const std::string& client_id, uint16_t packet_id) {
@@ -167,10 +190,18 @@ void Store::DeleteRetained(int shard, const std::string& topic) {
   With(shard, [&](KvBatch& b) { b.Delete(keys::Retained(topic)); });
 }
 
-bool Store::HasPending(int shard) const { return batches_[shard]->Count() > 0; }
+bool Store::HasPending(int shard) const {
+  return batches_[shard]->Count() > 0 || !message_deletes_[shard].empty();
+}
 
 bool Store::Commit(int shard) {
   KvBatch& batch = *batches_[shard];
+  std::vector<uint64_t>& deletes = message_deletes_[shard];
+  if (!deletes.empty()) {
+    std::sort(deletes.begin(), deletes.end());
+    for (uint64_t seq : deletes) batch.Delete(keys::Message(seq));
+    deletes.clear();
+  }
   if (batch.Count() == 0) return true;
   absl::Status s = engine_->Write(batch);
   commits_.fetch_add(1, std::memory_order_relaxed);
@@ -221,18 +252,28 @@ absl::StatusOr<broker::LoadedData> Store::Load() {
     return sub.has_value();
   });
   if (!s.ok()) return s;
-  s = each(keys::kMessage, [](broker::SessionState& st, auto seq, auto value) {
-    auto e = DecodeMessage(keys::DecodeBigEndian(seq), value);
-    if (!e) return false;
-    // Key order is delivery order: in-flight messages were sent before every queued one.
-    if (e->packet_id != 0) {
-      st.inflight.push_back(std::move(*e));
-    } else {
-      st.queue.push_back(std::move(e->delivery));
+  // Messages: key order is each session's delivery order (in-flight ones were sent before every
+  // queued one). Records of sessions that are gone are deleted.
+  std::unique_ptr<KvBatch> orphans = engine_->NewBatch();
+  s = engine_->Scan(std::string(1, keys::kMessage), [&](auto key, auto value) {
+    auto m = key.size() == 9 ? DecodeMessage(keys::DecodeBigEndian(key.substr(1)), value)
+                             : std::nullopt;
+    auto it = m ? sessions.find(m->client_id) : sessions.end();
+    if (it == sessions.end()) {
+      orphans->Delete(key);
+      return void(++bad);
     }
-    return true;
+    broker::SessionState& st = it->second.state;
+    if (m->entry.packet_id != 0) {
+      st.inflight.push_back(std::move(m->entry));
+    } else {
+      st.queue.push_back(std::move(m->entry.delivery));
+    }
   });
   if (!s.ok()) return s;
+  if (orphans->Count() > 0) {
+    if (absl::Status w = engine_->Write(*orphans); !w.ok()) return w;
+  }
   s = each(keys::kIncomingQos2, [](broker::SessionState& st, auto id, auto) {
     st.incoming_qos2.push_back(static_cast<uint16_t>(keys::DecodeBigEndian(id)));
     return id.size() == 2;

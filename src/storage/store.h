@@ -48,6 +48,9 @@ class Store final : public broker::StoragePort {
 
   std::unique_ptr<KvEngine> engine_;
   std::vector<std::unique_ptr<KvBatch>> batches_;  // one per shard
+  // Per shard: message keys to delete, appended to the batch in ascending order at Commit (see
+  // DeleteMessage).
+  std::vector<std::vector<uint64_t>> message_deletes_;
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> failures_{0};
 };

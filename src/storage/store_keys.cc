@@ -28,8 +28,8 @@ std::string Subscription(std::string_view client_id, std::string_view filter) {
   return key;
 }
 
-std::string Message(std::string_view client_id, uint64_t seq) {
-  std::string key = RangeBegin(kMessage, client_id);
+std::string Message(uint64_t seq) {
+  std::string key(1, kMessage);
   AppendBigEndian(key, seq, 8);
   return key;
 }

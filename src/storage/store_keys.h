@@ -4,11 +4,13 @@
 //   R<topic>                         retained message
 //   S<client id>                     session: protocol version, expiry, when it went offline
 //   U<client id>\0<filter>           one subscription and its options
-//   M<client id>\0<seq, 8 bytes BE>  one queued or in-flight QoS 1/2 message, in delivery order
+//   M<seq, 8 bytes BE>               one queued or in-flight QoS 1/2 message (client id in the value)
 //   Q<client id>\0<id, 2 bytes BE>   a QoS 2 packet id received and not yet released
 //
 // MQTT strings never contain U+0000 [MQTT-1.5.4-2], so \0 ends a client id unambiguously, and a
-// session's keys of one kind are the range [X<id>\0, X<id>\1).
+// session's keys of one kind are the range [X<id>\0, X<id>\1). Message keys are a node-wide
+// sequence instead: short, nearly ascending (cheap for RocksDB to compare and sort), and a scan
+// still returns each session's messages in delivery order.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +26,7 @@ inline constexpr char kRetained = 'R', kSession = 'S', kSubscription = 'U', kMes
 std::string Retained(std::string_view topic);
 std::string Session(std::string_view client_id);
 std::string Subscription(std::string_view client_id, std::string_view filter);
-std::string Message(std::string_view client_id, uint64_t seq);
+std::string Message(uint64_t seq);
 std::string IncomingQos2(std::string_view client_id, uint16_t packet_id);
 // [begin, end) of every key of `kind` under one client id.
 std::string RangeBegin(char kind, std::string_view client_id);

@@ -67,6 +67,19 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_port(port, host=None, timeout=10):
+    """Waits until something accepts TCP connections on host:port (a listener's readiness)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((host or HOST, port), timeout=0.5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError("nothing listens on port %d" % port)
+            time.sleep(0.05)
+
+
 def kill_group(proc):
     if proc.poll() is None:
         try:

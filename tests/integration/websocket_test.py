@@ -99,6 +99,9 @@ class WebSocketTest(unittest.TestCase):
                                  "tls_key": self.pki.path("server.key")}).start()
         self.addCleanup(broker.remove_files)
         self.addCleanup(broker.stop)
+        # The MQTT port answering does not mean the WebSocket listeners are up yet.
+        harness.wait_port(self.ws_port)
+        harness.wait_port(self.wss_port)
 
     def node_client(self, url, *args):
         return subprocess.run(["node", os.path.join(HERE, "ws_client.js"), url] + list(args),

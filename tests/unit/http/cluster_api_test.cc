@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "http/dashboard_files.h"
 #include "http/url.h"
@@ -129,6 +130,25 @@ TEST_F(ClusterApiTest, NodeParameterPassesTheRequestOnWithTheCallersToken) {
   Get("/api/v1/clients?node=n3", 502);
   // No token: refused here before anything is passed on.
   EXPECT_EQ(401, Fetch(a_->port(), "DELETE", "/api/v1/clients/b?node=n2").status);
+}
+
+// Both nodes fan out to each other at the same moment: handlers run on a pool, so each can still
+// answer the other's call instead of both timing out.
+TEST_F(ClusterApiTest, NodesFanningOutToEachOtherBothAnswer) {
+  std::string a_http = "127.0.0.1:" + std::to_string(a_->port());
+  std::string b_http = "127.0.0.1:" + std::to_string(b_->port());
+  fa_->nodes = {Node("n1", "alive", true, a_http), Node("n2", "alive", false, b_http)};
+  fb_->nodes = {Node("n2", "alive", true, b_http), Node("n1", "alive", false, a_http)};
+  for (int round = 0; round < 5; ++round) {
+    json from_b;
+    std::thread other([&] {
+      from_b = json::parse(Fetch(b_->port(), "GET", "/api/v1/stats?scope=cluster", "", kAuth).body);
+    });
+    json from_a = Get("/api/v1/stats?scope=cluster");
+    other.join();
+    EXPECT_EQ(2u, from_a["nodes"].size()) << from_a["errors"];
+    EXPECT_EQ(2u, from_b["nodes"].size()) << from_b["errors"];
+  }
 }
 
 TEST_F(ClusterApiTest, BadScopeIs400) {

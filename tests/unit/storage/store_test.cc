@@ -120,18 +120,20 @@ TEST(StoreTest, MessagesComeBackInSequenceOrderBeyondOneByte) {
 TEST(StoreTest, DeletesRemoveOnlyTheirRecords) {
   MemoryStore m;
   Store& s = m.store;
+  uint64_t seq = 0;
   for (const char* id : {"a", "ab"}) {
     s.PutSession(0, StoredSessionMeta{id, codec::ProtocolVersion::kV311, 10, 0});
     StoredSubscription sub;
     sub.request.filter = "f";
     s.PutSubscription(0, id, sub);
-    s.PutMessage(0, id, 0, false, Del(1, id));
+    s.PutMessage(0, id, 0, false, Del(++seq, id));
     s.PutIncomingQos2(0, id, 1);
   }
-  s.PutMessage(0, "ab", 0, false, Del(2, "second"));
+  s.PutMessage(0, "ab", 0, false, Del(3, "second"));
   ASSERT_TRUE(s.Commit(0));
+  s.DeleteMessage(0, "a", 1);
   s.DeleteSession(0, "a");  // a prefix of "ab": "ab" must stay whole
-  s.DeleteMessage(0, "ab", 1);
+  s.DeleteMessage(0, "ab", 2);
   ASSERT_TRUE(s.Commit(0));
   auto data = s.Load();
   ASSERT_TRUE(data.ok());
@@ -146,13 +148,14 @@ TEST(StoreTest, DeletesRemoveOnlyTheirRecords) {
   EXPECT_TRUE(s.Load().ok());
 }
 
-TEST(StoreTest, RecordsWithoutTheirSessionAreSkipped) {
+TEST(StoreTest, MessagesWithoutTheirSessionAreSkippedAndDeleted) {
   MemoryStore m;
   m.store.PutMessage(0, "ghost", 0, false, Del(1, "x"));
   ASSERT_TRUE(m.store.Commit(0));
   auto data = m.store.Load();
   ASSERT_TRUE(data.ok());
   EXPECT_TRUE(data->sessions.empty());
+  EXPECT_EQ(m.engine->size(), 0u);
 }
 
 TEST(StoreTest, MetaRejectsGarbage) {
