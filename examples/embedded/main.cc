@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   if (!server) return std::fprintf(stderr, "%s\n", error.c_str()), 2;
   server->AddHook(std::make_shared<DevOnly>());
   if (!server->Start(&error)) return std::fprintf(stderr, "%s\n", error.c_str()), 1;
-  std::printf("listening on %u\n", server->mqtt_port());
+  std::printf("listening on %u\n", unsigned{server->mqtt_port()});
   std::fflush(stdout);
   server->Publish("embedded/started", "hello", 1, true);
   std::getchar();  // runs until stdin closes
