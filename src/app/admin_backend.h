@@ -26,7 +26,6 @@ struct HttpWiring {
   std::string api_token;  // empty = admin API open
   std::string http_address;  // as announced to peers (HttpAdvertiseAddress)
   std::map<std::string, std::string> listeners;  // client listeners: kind -> "host:port"
-  std::string api_token;  // empty = admin API open (no config field yet)
   std::function<std::string()> extra_metrics;  // HTTP auth and bridge families; may be empty
 };
 

@@ -195,6 +195,8 @@ absl::Status Node::StartBridges() {
   }
   bridges_ = std::make_unique<bridge::BridgeManager>(*broker_, *std::move(configs), should_run);
   return bridges_->Start();
+}
+
 absl::Status Node::StartStorage() {
   if (config_.storage != "rocksdb") return absl::OkStatus();  // sessions live in RAM only
   auto sync = storage::ParseSyncMode(config_.storage_sync);
