@@ -53,6 +53,9 @@ struct Peer {
   int64_t last_heard_ms = 0;  // steady clock
   RouteSet routes;
   bool routes_synced = false;
+  // The first snapshot of this peer's routes reached the broker (the notifier ran it): only then
+  // may the node call itself ready, or a client could connect and miss a remote subscriber.
+  bool routes_delivered = false;
   bool snapshot_requested = false;
   bool need_full_resync = false;  // revived after being declared down: routes, clients, retained
   ForwardBuffer out;               // what we forward to it

@@ -193,7 +193,7 @@ void ClusterNode::Impl::UpdateReadyLocked() {
     if (d->learned || d->settled) continue;
     if (d->node_id.empty()) return;  // first attempt still running
     Peer* peer = FindPeerLocked(d->node_id);
-    bool synced = peer != nullptr && peer->routes_synced;
+    bool synced = peer != nullptr && peer->routes_delivered;
     if (!synced && now - d->connected_at_ms < options_.failure_timeout_ms) return;
     d->settled = true;
   }

@@ -233,10 +233,16 @@ void ClusterNode::Impl::HandleRouteSnapshotLocked(Peer& peer, v1::RouteSnapshot&
   peer.routes.Replace(ToVector(snap.filters()), snap.seq());
   peer.routes_synced = true;
   peer.snapshot_requested = false;
-  UpdateReadyLocked();
-  if (added.empty() && removed.empty()) return;
-  Notify([this, id = peer.node_id, added = std::move(added), removed = std::move(removed)] {
-    local_.RemoteRoutesChanged(id, added, removed);
+  if (!added.empty() || !removed.empty()) {
+    Notify([this, id = peer.node_id, added = std::move(added), removed = std::move(removed)] {
+      local_.RemoteRoutesChanged(id, added, removed);
+    });
+  }
+  // The notifier runs in order: once this runs, the routes above are in the broker.
+  Notify([this, id = peer.node_id] {
+    absl::MutexLock lock(&mu_);
+    if (Peer* p = FindPeerLocked(id)) p->routes_delivered = true;
+    UpdateReadyLocked();
   });
 }
 
