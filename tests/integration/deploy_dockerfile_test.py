@@ -25,7 +25,8 @@ DOCKERIGNORE = DOCKERFILE + ".dockerignore"
 INSTALL_DEPS = os.path.join(oh.SOURCE_DIR, "scripts", "install-deps.sh")
 # Packages every debian:12-slim image has (libc, and the C++ runtime apt itself links).
 SLIM_BASE = {"libc6", "libstdc++6", "libgcc-s1"}
-TEST_ONLY = {"libgtest-dev", "libgmock-dev"}
+# Build-machine conveniences the image does not need: test frameworks and the compiler cache.
+TEST_ONLY = {"libgtest-dev", "libgmock-dev", "ccache"}
 
 
 def instructions():
@@ -182,7 +183,8 @@ class DockerfileTest(unittest.TestCase):
             for name in allowed:
                 path = os.path.join(oh.SOURCE_DIR, name)
                 if os.path.isdir(path):
-                    shutil.copytree(path, os.path.join(context, name))
+                    shutil.copytree(path, os.path.join(context, name),
+                                    ignore=shutil.ignore_patterns("node_modules"))
                 else:
                     shutil.copy(path, context)
             args = ["-S", context, "-B", os.path.join(tmp, "build")]

@@ -44,8 +44,8 @@ inline std::future<RunResult> ShellAsync(const std::string& command) {
 }
 
 inline std::string SourceDir() {
-  // This file is tests/unit/transport/transport_test_support.h.
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
+  // Set by tests/CMakeLists.txt: __FILE__ is relative when ccache rewrites paths (base_dir).
+  return MESHMQ_TEST_SOURCE_DIR;
 }
 
 // A CA, a second unrelated CA, server and client certificates for 127.0.0.1/localhost, an expired

@@ -50,7 +50,9 @@ TEST(SelectSubprotocolTest, PrefersMqttThenMqttv31) {
 
 class WsListenerTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  // Per test, not in SetUpTestSuite: a failure there would turn every test into "Skipped",
+  // which CTest reports as a skip rather than a failure.
+  void SetUp() override {
     // CI starts from a clean clone: install MQTT.js from the committed lock file once.
     std::string js = testing::SourceDir() + "/tests/integration/js";
     RunResult r =
