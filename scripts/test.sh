@@ -41,7 +41,7 @@ if [ "${MESHMQ_SKIP_ASAN:-0}" != 1 ]; then
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure -j 2 --timeout 900 \
        -R '^(codec|broker|auth|config)[.]|^integration[.]' \
-       -E '^integration[.](cluster_|dashboard|deploy_|prometheus|shutdown|bench|tls|websocket)') || status=1
+       -E '^integration[.](cluster_|dashboard|deploy_|embedding|prometheus|shutdown|bench|tls|websocket)') || status=1
 fi
 
 if [ "${MESHMQ_SKIP_FUZZ:-0}" != 1 ]; then

@@ -24,11 +24,13 @@ AuthDecision FromAuthResult(auth::AuthResult result, bool superuser) {
 
 void BuiltInAuthHook::OnAuthenticate(const ClientInfo& client,
                                      const std::optional<std::string>& password, AuthDone done) {
-  auth::ClientInfo who{client.username, client.has_username, client.client_id, client.address};
+  // `client` belongs to the caller and is gone once this returns: the check runs on the auth
+  // pool, so it gets its own copy (auth::ClientInfo only holds views into it).
   broker::Broker* broker = &broker_;
-  boost::asio::post(broker->auth_pool(), [broker, who, password, version = client.protocol_version,
+  boost::asio::post(broker->auth_pool(), [broker, client, password,
                                           done = std::move(done)]() mutable {
-    broker->auth()->AuthenticateAsync(who, std::move(password), version,
+    auth::ClientInfo who{client.username, client.has_username, client.client_id, client.address};
+    broker->auth()->AuthenticateAsync(who, std::move(password), client.protocol_version,
                                       [done](auth::AuthResult result, bool superuser) {
                                         done(FromAuthResult(result, superuser));
                                       });

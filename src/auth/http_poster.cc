@@ -1,6 +1,7 @@
 #include "auth/http_poster.h"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -48,6 +49,7 @@ HttpPoster::HttpPoster(asio::io_context& io, HttpUrl url, std::chrono::milliseco
 
 HttpPoster::~HttpPoster() = default;
 
+#if defined(BOOST_ASIO_HAS_CO_AWAIT)
 void HttpPoster::Post(std::string body, Done done) {
   asio::co_spawn(io_, Run(std::move(body), std::move(done)), asio::detached);
 }
@@ -122,5 +124,15 @@ asio::awaitable<void> HttpPoster::Run(std::string body, Done done) {
   }
   done(std::move(reply));
 }
+
+#else
+// Boost 1.74 enables co_await for clang only with libc++: the clang fuzz build (libstdc++) gets
+// a poster that fails every request, which the backend treats as a service failure.
+void HttpPoster::Post(std::string body, Done done) {
+  asio::post(io_, [done = std::move(done)] {
+    done(absl::UnavailableError("HTTP client not available: built without C++ coroutines"));
+  });
+}
+#endif  // BOOST_ASIO_HAS_CO_AWAIT
 
 }  // namespace meshmq::auth

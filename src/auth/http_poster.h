@@ -48,10 +48,12 @@ class HttpPoster {
 
  private:
   using Stream = boost::beast::tcp_stream;
+#if defined(BOOST_ASIO_HAS_CO_AWAIT)
   boost::asio::awaitable<void> Run(std::string body, Done done);
   boost::asio::awaitable<absl::StatusOr<Reply>> Exchange(Stream& stream, const std::string& body,
                                                          bool* keep_alive);
   boost::asio::awaitable<std::unique_ptr<Stream>> Connect(boost::system::error_code& ec);
+#endif
 
   boost::asio::io_context& io_;
   const HttpUrl url_;
