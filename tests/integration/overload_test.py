@@ -178,9 +178,10 @@ class MemoryHighWaterTest(OverloadTestCase):
             self.assertEqual(ack.reason, 0, ack)
         self.assertIsNotNone(refused_at, "never refused")
         print("\nfirst 0x97 at publish %d of 2000 B (mark 1 MiB)" % refused_at)
-        # About 1 MiB of 2 kB messages, plus what arrived before the next 50 ms sample (more on a
-        # loaded machine, where the sampler's timer runs late).
-        self.assertGreater(refused_at, 400)
+        # About 1 MiB of 2 kB messages (~470), plus what arrived before the next 50 ms sample
+        # (more on a loaded machine, where the sampler's timer runs late); well above zero, so the
+        # mark is not hit by anything but these messages (396 seen under ASan).
+        self.assertGreater(refused_at, 300)
         m = self.metrics()
         self.assertEqual(m["meshmq_memory_overloaded"], 1)
         self.assertGreaterEqual(m['meshmq_publishes_refused_total{reason="memory"}'], 1)
