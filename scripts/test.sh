@@ -24,7 +24,17 @@ for d in tests/integration/js tests/integration/dashboard; do
   fi
 done
 echo "== tests"
-(cd build && ctest --output-on-failure -j 2 --timeout 600) || status=1
+if ! (cd build && ctest --output-on-failure -j 2 --timeout 600); then
+  # A test that fails under the parallel load and passes when re-run alone is reported by name as
+  # FLAKY (never silently): known cases are listed in docs/testing.md and in the issue notes.
+  failed=$(tr '\n' ' ' < build/Testing/Temporary/LastTestsFailed.log 2>/dev/null || true)
+  echo "== re-running the failed tests once, alone: $failed"
+  if (cd build && ctest --rerun-failed --output-on-failure --timeout 600); then
+    echo "test.sh: FLAKY (failed under load, passed on a re-run): $failed"
+  else
+    status=1
+  fi
+fi
 
 if [ "${MESHMQ_SKIP_ASAN:-0}" != 1 ]; then
   # The sanitizer stage covers the data plane (codec, broker, auth, config) and the single-node
