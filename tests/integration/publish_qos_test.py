@@ -59,8 +59,12 @@ class PublishQosTest(BrokerTestCase):
             # ever sees them; waiting for each write keeps the publisher's order.
             for i in range(n):
                 pub.publish("order/%d" % qos, b"%d" % i, qos, wait=True)
-            msgs = s.messages.wait_for(n, 10)
-            self.assertEqual([m.payload for m in msgs], [b"%d" % i for i in range(n)])
+            got = [int(m.payload) for m in s.messages.wait_for(n, 10)]
+            if got != list(range(n)):
+                missing = sorted(set(range(n)) - set(got))
+                moved = [(i, v) for i, v in enumerate(got) if v != i][:10]
+                self.fail("QoS %d: %d of %d received; missing %s; first out of place "
+                          "(position, payload) %s" % (qos, len(got), n, missing, moved))
 
     def test_packet_id_reuse(self):
         r = self.raw(connect=True)
