@@ -13,7 +13,7 @@ export MESHMQ_REQUIRE_DASHBOARD_TEST=1
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 status=0
 # Each stage line carries the seconds since the start, so a slow CI run shows where time went.
-stage() { stage "$* (at ${SECONDS}s)"; }
+stage() { echo "== $* (at ${SECONDS}s)"; }
 
 stage "build (RelWithDebInfo)"
 scripts/build.sh build
