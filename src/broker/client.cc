@@ -41,7 +41,6 @@ Client::Client(Shard& shard, ClientChannel& channel, uint64_t id)
       channel_(channel),
       id_(id),
       decoder_(codec::DecodeRole::kServer, shard.broker().options().max_packet_size),
-      timer_(shard.io()),
       // One second's worth may be spent at once after a quiet period.
       publish_messages_(shard.broker().options().max_publish_rate,
                         shard.broker().options().max_publish_rate),
@@ -240,7 +239,7 @@ void Client::CloseWith(ReasonCode reason, bool publish_will) {
   }
   DetachSession(publish_will && reason != ReasonCode::kSuccess);
   state_ = State::kClosed;
-  timer_.cancel();
+  CancelTimer();
   channel_.Close();
 }
 
@@ -249,7 +248,7 @@ void Client::OnTransportClosed() {
   // The network went away without DISCONNECT: the will is published [MQTT-3.1.2-8].
   DetachSession(true);
   state_ = State::kClosed;
-  timer_.cancel();
+  CancelTimer();
 }
 
 void Client::ArmTimer() {
@@ -260,15 +259,19 @@ void Client::ArmTimer() {
   } else if (keep_alive_s_ > 0) {
     wait = milliseconds(keep_alive_s_ * 1500);  // [MQTT-3.1.2-24] one and a half times
   } else {
-    timer_.cancel();  // keep alive 0: no timeout at all, not even the connect timeout's
+    CancelTimer();  // keep alive 0: no timeout at all, not even the connect timeout's
     return;
   }
   auto deadline = last_packet_at_ + wait;
   if (state_ == State::kAwaitConnect) deadline = connected_at_ + wait;
-  timer_.expires_at(deadline);
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) OnTimer();
-  });
+  deadline_ = deadline;
+  shard_.WatchDeadline(id_, deadline);
+}
+
+void Client::OnDeadline(std::chrono::steady_clock::time_point deadline) {
+  if (deadline != deadline_) return;  // re-armed or cancelled since
+  CancelTimer();
+  OnTimer();
 }
 
 void Client::OnTimer() {

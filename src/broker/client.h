@@ -12,7 +12,6 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/asio/steady_timer.hpp>
 #include <boost/container/deque.hpp>
 
 #include "absl/container/flat_hash_map.h"
@@ -77,6 +76,9 @@ class Client {
   size_t held_acks() const { return held_acks_.size(); }
   // Another shard committed what the publish behind held ack `ticket` gave it.
   void OnRemoteStored(uint64_t ticket, bool ok);
+  // The shard's DeadlineQueue reached `deadline` for this client; ignored unless it is the
+  // deadline last armed (a later ArmTimer or a cancel made it stale).
+  void OnDeadline(std::chrono::steady_clock::time_point deadline);
 
  private:
   // PUBACK, PUBREC, PUBCOMP: with a store they wait for the shard's next commit (and for
@@ -87,7 +89,10 @@ class Client {
   // --trace-clients: one log line per packet in ("<-") or out ("->") for this client.
   void Trace(const char* direction, const codec::Packet& packet) const;
   void OnDecodeError(const codec::DecodeError& error);
+  // Connect timeout, then keep alive: one entry in the shard's DeadlineQueue (no Asio timer per
+  // connection).
   void ArmTimer();
+  void CancelTimer() { deadline_ = std::chrono::steady_clock::time_point::max(); }
   void OnTimer();
   void DetachSession(bool publish_will);
 
@@ -174,7 +179,7 @@ class Client {
   uint16_t keep_alive_s_ = 0;
   std::chrono::steady_clock::time_point last_packet_at_;
   std::chrono::steady_clock::time_point connected_at_;
-  boost::asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
 
   // Limits the client announced in its CONNECT (v5).
   uint16_t client_receive_maximum_ = 65535;
@@ -193,7 +198,7 @@ class Client {
     uint64_t epoch;    // released once the shard's commit_epoch() reaches it
     int other_shards;  // confirmations still missing
   };
-  std::deque<HeldAck> held_acks_;
+  boost::container::deque<HeldAck> held_acks_;  // allocates nothing while empty
   uint64_t next_ticket_ = 0;
   uint64_t waiting_for_epoch_ = 0;  // the commit this client is registered with the shard for
 

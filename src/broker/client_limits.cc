@@ -104,7 +104,7 @@ void Client::Abort() {
   if (state_ == State::kClosed) return;
   DetachSession(/*publish_will=*/true);  // like a lost network connection [MQTT-3.1.2-8]
   state_ = State::kClosed;
-  timer_.cancel();
+  CancelTimer();
   channel_.Abort();
 }
 

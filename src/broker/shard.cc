@@ -32,7 +32,12 @@ SubOptions OptionsOf(const StoredSubscription& sub) {
 }  // namespace
 
 Shard::Shard(Broker& broker, int index, boost::asio::io_context& io)
-    : broker_(broker), index_(index), io_(io) {}
+    : broker_(broker),
+      index_(index),
+      io_(io),
+      deadlines_(io, [this](uint64_t id, DeadlineQueue::Clock::time_point deadline) {
+        if (Client* client = FindClient(id)) client->OnDeadline(deadline);
+      }) {}
 
 Shard::~Shard() = default;
 
