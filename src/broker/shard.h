@@ -16,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "broker/deadline_queue.h"
 #include "broker/filter_trie.h"
 #include "broker/message.h"
@@ -182,7 +183,8 @@ class Shard {
   uint64_t client_seq_ = 0;
   absl::flat_hash_map<uint64_t, Client*> clients_;
   DeadlineQueue deadlines_;  // connect and keep-alive deadlines of clients_
-  absl::flat_hash_map<std::string, std::unique_ptr<Session>> sessions_;
+  // Keyed by a view of Session::client_id, which never changes and lives as long as the entry.
+  absl::flat_hash_map<absl::string_view, std::unique_ptr<Session>> sessions_;
 
   FilterTrie<LocalSubscribers> local_;          // inner filter -> subscribers here
   FilterTrie<RouteTargets<int>> shard_routes_;  // inner filter -> other shards
