@@ -35,6 +35,7 @@ broker::BrokerOptions BrokerOptionsFrom(const config::Config& c) {
   o.debug_fault_injection = c.debug_fault_injection;
   o.trace_clients = c.trace_clients;
   o.drain_timeout_ms = c.drain_timeout_ms;
+  o.storage_commit_delay_us = c.storage_commit_delay_us;
   o.max_connections_per_address = c.max_connections_per_address;
   o.max_accept_rate = c.max_accept_rate;
   o.max_publish_rate = c.max_publish_rate;
@@ -277,6 +278,11 @@ void Node::Stop() {
   broker_->Stop();
   if (http_) http_->Stop();  // last: it holds references to the broker and cluster
   broker_->set_storage(nullptr);
+  if (store_) {
+    spdlog::info("storage: {} batches written, {} messages written, {} acked before their batch "
+                 "(never written)",
+                 store_->commits(), store_->messages_written(), store_->cancelled());
+  }
   store_.reset();
 }
 

@@ -45,6 +45,9 @@ struct BrokerOptions {
   bool debug_fault_injection = false;
   std::string trace_clients;  // client id prefix whose packets are logged; empty = none
   uint32_t drain_timeout_ms = 20000;
+  // Storage (docs/storage.md): how long a busy shard may hold its group commit (and the acks
+  // behind it) to let messages be acked before they are written; 0 = commit every turn.
+  uint32_t storage_commit_delay_us = 3000;
 };
 
 }  // namespace meshmq::broker

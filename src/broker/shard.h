@@ -150,6 +150,8 @@ class Shard {
   // a caller must not proceed before its writes are durable (SUBACK, takeover).
   void ScheduleCommit();
   void CommitNow();
+  // Runs the scheduled commit after the handlers already queued, without waiting for the delay.
+  void PostCommit();
   // After the next commit, tells client `client` on shard `origin` that its held ack `ticket`
   // no longer waits for this shard. Confirmations to one shard travel as one task per commit.
   void ConfirmAfterCommit(int origin, uint64_t client, uint64_t ticket);
@@ -198,6 +200,12 @@ class Shard {
   uint64_t acl_generation_ = ~uint64_t{0};
   // Group commit state (shard_store.cc).
   bool commit_scheduled_ = false;
+  // Store mutations since the last commit, and per commit recently (decaying): a busy shard waits
+  // up to storage_commit_delay_us before committing, so messages acked meanwhile are never written.
+  uint32_t ops_since_commit_ = 0;
+  uint32_t last_commit_ops_ = 0;
+  bool commit_delayed_ = false;  // the scheduled commit waits for commit_timer_
+  boost::asio::steady_timer commit_timer_{io_};
   uint64_t commit_epoch_ = 0;  // commits done; an ack made in epoch e waits for commit e + 1
   // Per origin shard: (client, ticket) to confirm after the next commit.
   std::vector<std::vector<std::pair<uint64_t, uint64_t>>> confirms_;

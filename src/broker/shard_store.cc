@@ -6,6 +6,8 @@
 // write per shard per turn, however many clients published. Acks (PUBACK, PUBREC, PUBCOMP) are
 // held by their Client until that commit, and for messages handed to other shards until those
 // shards confirmed their own commit.
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -16,6 +18,12 @@
 namespace meshmq::broker {
 
 namespace {
+
+// A shard whose recent commits held at least this many store mutations is busy: its next commit
+// waits for the commit delay. Fewer (a lone publisher, a subscribe) commit in the same turn, so
+// a light load sees no added latency.
+constexpr uint32_t kBusyOps = 64;
+constexpr uint32_t kMaxDelayedOps = 8192;
 
 StoredSessionMeta MetaOf(const Session& session) {
   StoredSessionMeta meta;
@@ -30,7 +38,13 @@ StoredSessionMeta MetaOf(const Session& session) {
 
 StoragePort* Shard::Batch() {
   StoragePort* store = broker_.storage();
-  if (store != nullptr) ScheduleCommit();
+  if (store != nullptr) {
+    ScheduleCommit();
+    // A batch this large is written without waiting for the delay any longer.
+    if (++ops_since_commit_ == kMaxDelayedOps && commit_delayed_) {
+      PostCommit();
+    }
+  }
   return store;
 }
 
@@ -71,7 +85,12 @@ void Shard::StoreMessage(Session& session, uint16_t packet_id, bool pubrec_recei
 
 void Shard::UnstoreMessage(Session& session, const Delivery& delivery) {
   if (!session.stored || delivery.store_seq == 0) return;
-  Batch()->DeleteMessage(index_, session.client_id, delivery.store_seq);
+  StoragePort* store = Batch();
+  store->DeleteMessage(index_, session.client_id, delivery.store_seq);
+  // Every message of a delayed batch acked: commit now, the acks behind it need not wait.
+  if (commit_delayed_ && store->PendingMessagePuts(index_) == 0) {
+    PostCommit();
+  }
 }
 
 void Shard::UnstoreSession(Session& session) {
@@ -87,6 +106,24 @@ void Shard::UnstoreSession(Session& session) {
 void Shard::ScheduleCommit() {
   if (commit_scheduled_) return;
   commit_scheduled_ = true;
+  uint32_t delay_us = broker_.options().storage_commit_delay_us;
+  if (delay_us == 0 || last_commit_ops_ < kBusyOps) {
+    PostCommit();
+    return;
+  }
+  // Under load a subscriber usually acks a message within a millisecond or two of its delivery;
+  // if that ack comes before the commit, the store drops the message's put and delete together
+  // (Store::DeleteMessage) and the message costs no write. The acks behind this commit wait for
+  // it as always: nothing is acknowledged before it is written or already delivered and acked.
+  commit_delayed_ = true;
+  commit_timer_.expires_after(std::chrono::microseconds(delay_us));
+  commit_timer_.async_wait([this, epoch = commit_epoch_](boost::system::error_code ec) {
+    if (!ec && commit_scheduled_ && commit_epoch_ == epoch) CommitNow();
+  });
+}
+
+void Shard::PostCommit() {
+  commit_delayed_ = false;
   boost::asio::post(io_, [this] {
     if (commit_scheduled_) CommitNow();
   });
@@ -105,6 +142,11 @@ void Shard::WaitForCommit(uint64_t client_id) {
 
 void Shard::CommitNow() {
   commit_scheduled_ = false;
+  commit_delayed_ = false;
+  // Decays over a few commits rather than following the last one: the commits made early because
+  // every message was acked (UnstoreMessage) are small even under load.
+  last_commit_ops_ = std::max(ops_since_commit_, last_commit_ops_ - last_commit_ops_ / 8);
+  ops_since_commit_ = 0;
   StoragePort* store = broker_.storage();
   if (store == nullptr) return;
   bool ok = store->Commit(index_);

@@ -72,6 +72,13 @@ class StoragePort {
   // caller must not acknowledge what the batch held.
   virtual bool Commit(int shard) = 0;
   virtual bool HasPending(int shard) const = 0;
+  // Message records of `shard`'s batch that Commit would write now. A store that drops a message
+  // put and deleted before its commit (both are then never written) says 0 once every message
+  // of the batch was acked: waiting longer for the commit gains nothing.
+  virtual size_t PendingMessagePuts(int shard) const {
+    (void)shard;
+    return 0;
+  }
 
   // Everything stored, read once at start before the shards run.
   virtual absl::StatusOr<LoadedData> Load() = 0;

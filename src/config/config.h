@@ -108,6 +108,8 @@ struct Config {
   // --storage-sync none|periodic|always: when the RocksDB log is fsynced (docs/storage.md).
   std::string storage_sync = "periodic";
   uint32_t storage_sync_interval_ms = 1000;  // --storage-sync-interval-ms (periodic)
+  // --storage-commit-delay-us: longest wait of a busy shard's group commit (docs/storage.md).
+  uint32_t storage_commit_delay_us = 3000;
 
   // --- operations
   uint32_t drain_timeout_ms = 20000;  // --drain-timeout-ms: SIGTERM to exit, at most (k8s: < 30 s)

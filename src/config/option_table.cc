@@ -178,6 +178,11 @@ const std::vector<Option>& Table() {
       {.flag = "storage-sync-interval-ms", .field = &Config::storage_sync_interval_ms,
        .help = "Milliseconds between log fsyncs with storage-sync=periodic.", .min = 10,
        .max = 3600000},
+      // Acks wait for the commit either way; the delay lets messages acked meanwhile go unwritten.
+      {.flag = "storage-commit-delay-us", .field = &Config::storage_commit_delay_us,
+       .help = "Microseconds a busy shard may hold its group commit (and the acks behind it); "
+               "0 = commit every turn.",
+       .min = 0, .max = 100000},
       // --- operations
       {.flag = "drain-timeout-ms", .field = &Config::drain_timeout_ms,
        .help = "Longest graceful shutdown after SIGTERM before the process exits anyway.",

@@ -44,16 +44,15 @@ std::optional<broker::StoredSubscription> DecodeSubscription(std::string_view fi
   return sub;
 }
 
-std::string EncodeMessage(const std::string& client_id, uint16_t packet_id, bool pubrec_received,
-                          const broker::Delivery& d) {
-  std::string out(1, static_cast<char>(kFormat));
-  out.reserve(64 + client_id.size() + (d.msg ? d.msg->topic.size() + d.msg->payload.size() : 0));
+// Into `out` (cleared first; its capacity is reused from one message to the next).
+void EncodeMessage(const std::string& client_id, uint16_t packet_id, bool pubrec_received,
+                   const broker::Delivery& d, std::string& out) {
+  out.assign(1, static_cast<char>(kFormat));
   ByteWriter w(out);
   w.Str(client_id);
   w.U64(packet_id);
   w.U8(pubrec_received);
   broker::AppendDelivery(d, out);
-  return out;
 }
 
 // A stored message and the client id it belongs to.
@@ -106,15 +105,15 @@ std::optional<broker::StoredSessionMeta> DecodeMeta(std::string_view client_id,
   return meta;
 }
 
-Store::Store(std::unique_ptr<KvEngine> engine, int shards) : engine_(std::move(engine)) {
-  for (int i = 0; i < shards; ++i) batches_.push_back(engine_->NewBatch());
-  message_deletes_.resize(shards);
+Store::Store(std::unique_ptr<KvEngine> engine, int shards)
+    : engine_(std::move(engine)), shards_(shards) {
+  for (ShardBatch& sb : shards_) sb.batch = engine_->NewBatch();
 }
 
 template <typename F>
 void Store::With(int shard, F&& fn) {
   if (shard >= 0) {
-    fn(*batches_[shard]);
+    fn(*shards_[shard].batch);
     return;
   }
   std::unique_ptr<KvBatch> batch = engine_->NewBatch();
@@ -152,22 +151,51 @@ void Store::DeleteSubscription(int shard, const std::string& client_id,
 
 void Store::PutMessage(int shard, const std::string& client_id, uint16_t packet_id,
                        bool pubrec_received, const broker::Delivery& delivery) {
-  With(shard, [&](KvBatch& b) {
-    b.Put(keys::Message(delivery.store_seq),
-          EncodeMessage(client_id, packet_id, pubrec_received, delivery));
-  });
+  uint64_t seq = delivery.store_seq;
+  if (shard < 0) {
+    With(shard, [&](KvBatch& b) {
+      std::string value;
+      EncodeMessage(client_id, packet_id, pubrec_received, delivery, value);
+      b.Put(keys::Message(seq), value);
+    });
+    return;
+  }
+  // Held until Commit, not encoded yet: in a 1:1 flow the subscriber often acks the message
+  // before the group commit, and then it is never written (DeleteMessage).
+  ShardBatch& sb = shards_[shard];
+  auto [it, fresh] = sb.puts.try_emplace(seq);
+  PendingMessage& p = it->second;
+  if (fresh) {
+    // The broker numbers a message when it first stores it, on the storing shard's thread, so a
+    // key above every earlier one is a first put; a lower one is a new state of a record that
+    // an earlier batch (or a previous run: Load) may have written.
+    p.maybe_written = seq <= sb.high_seq;
+    sb.high_seq = std::max(sb.high_seq, seq);
+    p.client_id = client_id;
+  }
+  p.packet_id = packet_id;
+  p.pubrec_received = pubrec_received;
+  p.delivery = delivery;
 }
 
 void Store::DeleteMessage(int shard, const std::string& client_id, uint64_t seq) {
-  // Deferred to the end of the batch and sorted: RocksDB's skip list inserts a run of ascending
-  // keys cheaply, but pays a search from the top for every jump between the new messages' keys
-  // and the older keys being acknowledged. Moving a delete after every put of the same batch is
-  // safe because a key is never put again once deleted (sequence numbers are not reused).
   if (shard < 0) {
     With(shard, [&](KvBatch& b) { b.Delete(keys::Message(seq)); });
     return;
   }
-  message_deletes_[shard].push_back(seq);
+  ShardBatch& sb = shards_[shard];
+  if (auto it = sb.puts.find(seq); it != sb.puts.end()) {
+    bool maybe_written = it->second.maybe_written;
+    sb.puts.erase(it);
+    if (!maybe_written) {
+      cancelled_.fetch_add(1, std::memory_order_relaxed);
+      return;  // put and delete in the same batch: nothing to write
+    }
+  }
+  // Deferred to the end of the batch and sorted (keys in ascending order are the cheapest for
+  // RocksDB's memtable and flush). Moving a delete after every put of the same batch is safe
+  // because a key is never put again once deleted (sequence numbers are not reused).
+  sb.deletes.push_back(seq);
 }
 
 void Store::PutIncomingQos2(int shard, const std::string& client_id, uint16_t packet_id) {
@@ -191,17 +219,36 @@ void Store::DeleteRetained(int shard, const std::string& topic) {
 }
 
 bool Store::HasPending(int shard) const {
-  return batches_[shard]->Count() > 0 || !message_deletes_[shard].empty();
+  const ShardBatch& sb = shards_[shard];
+  return sb.batch->Count() > 0 || !sb.puts.empty() || !sb.deletes.empty();
+}
+
+void Store::FlushMessages(ShardBatch& sb) {
+  if (!sb.puts.empty()) {
+    // In key order: the engine's memtable and flush sort least when keys arrive ascending.
+    std::vector<std::pair<uint64_t, PendingMessage*>> order;
+    order.reserve(sb.puts.size());
+    for (auto& [seq, p] : sb.puts) order.emplace_back(seq, &p);
+    std::sort(order.begin(), order.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [seq, p] : order) {
+      EncodeMessage(p->client_id, p->packet_id, p->pubrec_received, p->delivery, sb.value);
+      sb.batch->Put(keys::Message(seq), sb.value);
+    }
+    messages_written_.fetch_add(order.size(), std::memory_order_relaxed);
+    sb.puts.clear();
+  }
+  if (!sb.deletes.empty()) {
+    std::sort(sb.deletes.begin(), sb.deletes.end());
+    for (uint64_t seq : sb.deletes) sb.batch->Delete(keys::Message(seq));
+    sb.deletes.clear();
+  }
 }
 
 bool Store::Commit(int shard) {
-  KvBatch& batch = *batches_[shard];
-  std::vector<uint64_t>& deletes = message_deletes_[shard];
-  if (!deletes.empty()) {
-    std::sort(deletes.begin(), deletes.end());
-    for (uint64_t seq : deletes) batch.Delete(keys::Message(seq));
-    deletes.clear();
-  }
+  ShardBatch& sb = shards_[shard];
+  FlushMessages(sb);
+  KvBatch& batch = *sb.batch;
   if (batch.Count() == 0) return true;
   absl::Status s = engine_->Write(batch);
   commits_.fetch_add(1, std::memory_order_relaxed);
@@ -255,9 +302,11 @@ absl::StatusOr<broker::LoadedData> Store::Load() {
   // Messages: key order is each session's delivery order (in-flight ones were sent before every
   // queued one). Records of sessions that are gone are deleted.
   std::unique_ptr<KvBatch> orphans = engine_->NewBatch();
+  uint64_t max_seq = 0;
   s = engine_->Scan(std::string(1, keys::kMessage), [&](auto key, auto value) {
-    auto m = key.size() == 9 ? DecodeMessage(keys::DecodeBigEndian(key.substr(1)), value)
-                             : std::nullopt;
+    uint64_t seq = key.size() == 9 ? keys::DecodeBigEndian(key.substr(1)) : 0;
+    max_seq = std::max(max_seq, seq);
+    auto m = key.size() == 9 ? DecodeMessage(seq, value) : std::nullopt;
     auto it = m ? sessions.find(m->client_id) : sessions.end();
     if (it == sessions.end()) {
       orphans->Delete(key);
@@ -271,6 +320,8 @@ absl::StatusOr<broker::LoadedData> Store::Load() {
     }
   });
   if (!s.ok()) return s;
+  // Loaded records are in the engine: their next put is not a first one (see PutMessage).
+  for (ShardBatch& sb : shards_) sb.high_seq = std::max(sb.high_seq, max_seq);
   if (orphans->Count() > 0) {
     if (absl::Status w = engine_->Write(*orphans); !w.ok()) return w;
   }

@@ -164,6 +164,28 @@ TEST(StoragePortTest, PubackWaitsForTheCommit) {
   EXPECT_THAT(f.store.Take(), ElementsAre("msg+ s #1 pid1"));
 }
 
+// Under load (a commit of 64 changes or more before) the next commit waits for the commit delay,
+// and the PUBACK with it; a light load commits in the same turn (the first burst above).
+TEST(StoragePortTest, BusyShardHoldsItsCommitAndTheAcksForTheDelay) {
+  Fixture f;
+  OfflineSubscriber(f.broker, 0, "s", "t");
+  TestConn pub(f.broker, 0, ProtocolVersion::kV311);
+  Connect(pub, "pub");
+  std::string burst;
+  for (uint16_t id = 1; id <= 70; ++id) {
+    codec::Encode(MakePublish("t", "m", 1, id), ProtocolVersion::kV311, burst);
+  }
+  pub.WriteBytes(burst);  // one turn, one commit of 70 messages, acks released at once
+  ASSERT_EQ(pub.Of<codec::Puback>().size(), 70u);
+  const int commits = f.store.commits;
+  pub.Write(MakePublish("t", "m", 1, 71));
+  EXPECT_EQ(pub.Of<codec::Puback>().size(), 70u);  // held: the shard is busy
+  EXPECT_EQ(f.store.commits, commits);
+  RunFor(f.broker, std::chrono::milliseconds(20));  // past the 3 ms default
+  EXPECT_EQ(f.store.commits, commits + 1);
+  EXPECT_EQ(pub.Of<codec::Puback>().size(), 71u);
+}
+
 TEST(StoragePortTest, FailedCommitClosesThePublisherWithoutAck) {
   Fixture f;
   OfflineSubscriber(f.broker, 0, "s", "t");

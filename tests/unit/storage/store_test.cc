@@ -166,6 +166,76 @@ TEST(StoreTest, MetaRejectsGarbage) {
   EXPECT_EQ(meta->version, codec::ProtocolVersion::kV31);
 }
 
+// Group commit with cancellation: a message acked before its batch is written costs nothing.
+TEST(StoreTest, MessageDeletedBeforeItsCommitIsNeverWritten) {
+  MemoryStore m;
+  Store& s = m.store;
+  s.PutSession(0, StoredSessionMeta{"c", codec::ProtocolVersion::kV311, 10, 0});
+  ASSERT_TRUE(s.Commit(0));
+  s.PutMessage(0, "c", 0, false, Del(5, "queued"));
+  s.PutMessage(0, "c", 7, false, Del(5, "queued"));  // got its packet id in the same batch
+  s.PutMessage(0, "c", 8, false, Del(6, "kept"));
+  EXPECT_EQ(s.PendingMessagePuts(0), 2u);
+  s.DeleteMessage(0, "c", 5);  // acked
+  EXPECT_EQ(s.PendingMessagePuts(0), 1u);
+  EXPECT_EQ(s.cancelled(), 1u);
+  ASSERT_TRUE(s.Commit(0));
+  EXPECT_EQ(s.messages_written(), 1u);  // only seq 6, once
+  EXPECT_EQ(m.engine->size(), 2u);      // the session and seq 6
+  s.DeleteMessage(0, "c", 6);
+  EXPECT_TRUE(s.HasPending(0));
+  ASSERT_TRUE(s.Commit(0));
+  EXPECT_EQ(m.engine->size(), 1u);
+  int writes = m.engine->writes();
+  s.PutMessage(0, "c", 9, false, Del(7, "x"));
+  s.DeleteMessage(0, "c", 7);
+  EXPECT_FALSE(s.HasPending(0));
+  ASSERT_TRUE(s.Commit(0));
+  EXPECT_EQ(m.engine->writes(), writes);  // nothing left to write: no write at all
+}
+
+// A new state of a record an earlier batch wrote (queued -> in flight) must not cancel the
+// earlier record away when the message is acked before the next commit.
+TEST(StoreTest, AckOfAWrittenMessageDeletesItEvenAfterAReput) {
+  MemoryStore m;
+  Store& s = m.store;
+  s.PutSession(0, StoredSessionMeta{"c", codec::ProtocolVersion::kV311, 10, 0});
+  s.PutMessage(0, "c", 0, false, Del(5, "queued"));
+  ASSERT_TRUE(s.Commit(0));
+  s.PutMessage(0, "c", 3, false, Del(5, "queued"));
+  s.DeleteMessage(0, "c", 5);
+  EXPECT_EQ(s.cancelled(), 0u);
+  ASSERT_TRUE(s.Commit(0));
+  auto data = s.Load();
+  ASSERT_TRUE(data.ok());
+  ASSERT_EQ(data->sessions.size(), 1u);
+  EXPECT_TRUE(data->sessions[0].state.queue.empty());
+  EXPECT_TRUE(data->sessions[0].state.inflight.empty());
+}
+
+// After a restart the loaded records are in the engine: the first put of a loaded key in the new
+// process is not its first write.
+TEST(StoreTest, LoadedMessagesAreDeletedNotCancelled) {
+  MemoryStore before;
+  before.store.PutSession(0, StoredSessionMeta{"c", codec::ProtocolVersion::kV311, 10, 0});
+  before.store.PutMessage(0, "c", 0, false, Del(9, "queued"));
+  ASSERT_TRUE(before.store.Commit(0));
+  MemoryStore after;
+  std::unique_ptr<KvBatch> copy = after.engine->NewBatch();
+  ASSERT_TRUE(before.engine->Scan("", [&](auto k, auto v) { copy->Put(k, v); }).ok());
+  ASSERT_TRUE(after.engine->Write(*copy).ok());
+  auto loaded = after.store.Load();
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->sessions.at(0).state.queue.size(), 1u);
+  after.store.PutMessage(1, "c", 4, false, Del(9, "queued"));  // sent after the restart
+  after.store.DeleteMessage(1, "c", 9);                        // and acked
+  ASSERT_TRUE(after.store.Commit(1));
+  auto again = after.store.Load();
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->sessions.at(0).state.queue.empty());
+  EXPECT_TRUE(again->sessions.at(0).state.inflight.empty());
+}
+
 // A whole broker: a persistent subscriber away, QoS 1 messages acknowledged to the publisher,
 // then the broker and its store are dropped without a clean stop, and a new broker on the same
 // directory delivers them.
