@@ -117,8 +117,9 @@ class Hook {
   // --- Delivery-side ACL (features().delivery_acl), on the subscriber's shard. A filter an ACL
   // grants only in part ("#" under a rule "deny secret/#") is granted, and each message it
   // matches is checked; a filter granted in full skips the check.
-  // When a filter is granted (not for superusers): true if every topic it can match may reach
-  // this subscriber under the rules of AclVersion(). A throw counts as false.
+  // When a filter is granted (or restored): true if every topic it can match may reach this
+  // subscriber under the rules of AclVersion(). A throw counts as false. Superusers are never
+  // checked per message.
   virtual bool OnAclGrantsAll(const ClientInfo& subscriber, const std::string& filter) {
     return true;
   }
