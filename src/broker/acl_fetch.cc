@@ -42,7 +42,7 @@ bool Client::FetchAcl(std::vector<HookChain::AclQuestion> questions, void (Clien
     boost::asio::post(home->io(), [home, my_id, seq, then, verdicts = std::move(verdicts)]() mutable {
       Client* c = home->FindClient(my_id);
       if (c == nullptr || c->acl_fetch_seq_ != seq || c->state_ == State::kClosed) return;
-      c->acl_fetched_ = std::move(verdicts);
+      c->acl_fetched_ = std::make_unique<std::vector<FetchedAcl>>(std::move(verdicts));
       c->acl_waiting_ = false;
       (c->*then)();
     });
@@ -68,7 +68,7 @@ void Client::DrainAfterFetch() {
   codec::Packet packet = std::move(pending_.front());
   pending_.pop_front();
   SafeDispatch(std::move(packet));
-  acl_fetched_.clear();  // verdicts are for that packet only; the hooks' caches serve the next ones
+  acl_fetched_.reset();  // verdicts are for that packet only; the hooks' caches serve the next ones
   DrainPending();
 }
 

@@ -81,6 +81,7 @@ void Broker::Stop() {
       std::vector<Client*> clients;
       s->ForEachClient([&](Client& c) { clients.push_back(&c); });
       for (Client* c : clients) c->CloseWith(codec::ReasonCode::kServerShuttingDown);
+      s->StopDeadlines();
       s->ForEachSession([](Session& session) {
         session.expiry_timer.cancel();
         session.will_timer.cancel();

@@ -41,12 +41,7 @@ Client::Client(Shard& shard, ClientChannel& channel, uint64_t id)
       channel_(channel),
       id_(id),
       decoder_(codec::DecodeRole::kServer, shard.broker().options().max_packet_size),
-      timer_(shard.io()),
-      // One second's worth may be spent at once after a quiet period.
-      publish_messages_(shard.broker().options().max_publish_rate,
-                        shard.broker().options().max_publish_rate),
-      publish_bytes_(shard.broker().options().max_publish_bytes_rate,
-                     shard.broker().options().max_publish_bytes_rate) {
+      publish_limits_(MakePublishLimits(shard.broker().options())) {
   last_packet_at_ = connected_at_ = std::chrono::steady_clock::now();
   shard_.AddClient(this);
   Inc(shard_.stats().connections_total);
@@ -181,10 +176,25 @@ void Client::OnDecodeError(const codec::DecodeError& error) {
 void Client::Send(const codec::Packet& packet) {
   if (state_ == State::kClosed) return;
   if (trace_) Trace("->", packet);
-  scratch_.clear();
-  codec::Encode(packet, version_, scratch_);
-  Inc(shard_.stats().bytes_sent, scratch_.size());
-  channel_.Send(scratch_);
+  std::string& scratch = Scratch();
+  scratch.clear();
+  codec::Encode(packet, version_, scratch);
+  Inc(shard_.stats().bytes_sent, scratch.size());
+  channel_.Send(scratch);
+}
+
+// Buckets only when a publish rate limit is configured. One second's worth may be spent at once
+// after a quiet period.
+std::unique_ptr<Client::PublishBuckets> Client::MakePublishLimits(const BrokerOptions& options) {
+  if (options.max_publish_rate == 0 && options.max_publish_bytes_rate == 0) return nullptr;
+  return std::make_unique<PublishBuckets>(PublishBuckets{
+      TokenBucket(options.max_publish_rate, options.max_publish_rate),
+      TokenBucket(options.max_publish_bytes_rate, options.max_publish_bytes_rate)});
+}
+
+std::string& Client::Scratch() {
+  thread_local std::string scratch;
+  return scratch;
 }
 
 void Client::SendAck(codec::Packet ack, uint64_t ticket, int other_shards) {
@@ -240,7 +250,7 @@ void Client::CloseWith(ReasonCode reason, bool publish_will) {
   }
   DetachSession(publish_will && reason != ReasonCode::kSuccess);
   state_ = State::kClosed;
-  timer_.cancel();
+  CancelTimer();
   channel_.Close();
 }
 
@@ -249,7 +259,7 @@ void Client::OnTransportClosed() {
   // The network went away without DISCONNECT: the will is published [MQTT-3.1.2-8].
   DetachSession(true);
   state_ = State::kClosed;
-  timer_.cancel();
+  CancelTimer();
 }
 
 void Client::ArmTimer() {
@@ -260,15 +270,19 @@ void Client::ArmTimer() {
   } else if (keep_alive_s_ > 0) {
     wait = milliseconds(keep_alive_s_ * 1500);  // [MQTT-3.1.2-24] one and a half times
   } else {
-    timer_.cancel();  // keep alive 0: no timeout at all, not even the connect timeout's
+    CancelTimer();  // keep alive 0: no timeout at all, not even the connect timeout's
     return;
   }
   auto deadline = last_packet_at_ + wait;
   if (state_ == State::kAwaitConnect) deadline = connected_at_ + wait;
-  timer_.expires_at(deadline);
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) OnTimer();
-  });
+  deadline_ = deadline;
+  shard_.WatchDeadline(id_, deadline);
+}
+
+void Client::OnDeadline(std::chrono::steady_clock::time_point deadline) {
+  if (deadline != deadline_) return;  // re-armed or cancelled since
+  CancelTimer();
+  OnTimer();
 }
 
 void Client::OnTimer() {

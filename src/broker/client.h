@@ -12,13 +12,13 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/container/deque.hpp>
 
 #include "absl/container/flat_hash_map.h"
 #include "auth/client_info.h"
 #include "broker/client_channel.h"
 #include "broker/hook_chain.h"
+#include "broker/lazy_deque.h"
+#include "broker/lazy_map.h"
 #include "meshmq/hooks.h"
 #include "broker/session.h"
 #include "broker/token_bucket.h"
@@ -28,6 +28,7 @@
 namespace meshmq::broker {
 
 class Shard;
+struct BrokerOptions;
 
 class Client {
  public:
@@ -77,6 +78,9 @@ class Client {
   size_t held_acks() const { return held_acks_.size(); }
   // Another shard committed what the publish behind held ack `ticket` gave it.
   void OnRemoteStored(uint64_t ticket, bool ok);
+  // The shard's DeadlineQueue reached `deadline` for this client; ignored unless it is the
+  // deadline last armed (a later ArmTimer or a cancel made it stale).
+  void OnDeadline(std::chrono::steady_clock::time_point deadline);
 
  private:
   // PUBACK, PUBREC, PUBCOMP: with a store they wait for the shard's next commit (and for
@@ -87,7 +91,10 @@ class Client {
   // --trace-clients: one log line per packet in ("<-") or out ("->") for this client.
   void Trace(const char* direction, const codec::Packet& packet) const;
   void OnDecodeError(const codec::DecodeError& error);
+  // Connect timeout, then keep alive: one entry in the shard's DeadlineQueue (no Asio timer per
+  // connection).
   void ArmTimer();
+  void CancelTimer() { deadline_ = std::chrono::steady_clock::time_point::max(); }
   void OnTimer();
   void DetachSession(bool publish_will);
 
@@ -160,14 +167,15 @@ class Client {
   bool superuser_ = false;    // the HTTP auth backend said so: no ACL checks
   bool acl_waiting_ = false;  // an HTTP ACL fetch is out; incoming packets queue in pending_
   uint64_t acl_fetch_seq_ = 0;
-  std::vector<FetchedAcl> acl_fetched_;  // verdicts for the packet (or will) that waited
+  // Verdicts for the packet (or will) that waited; one pointer while empty, as nearly always.
+  std::unique_ptr<std::vector<FetchedAcl>> acl_fetched_;
   std::unique_ptr<codec::Properties> connack_props_;  // between HandleConnect and FinishConnect
 
   // Keep alive [MQTT-3.1.2-24]: closed after 1.5 x keep_alive_s_ without a packet.
   uint16_t keep_alive_s_ = 0;
   std::chrono::steady_clock::time_point last_packet_at_;
   std::chrono::steady_clock::time_point connected_at_;
-  boost::asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
 
   // Limits the client announced in its CONNECT (v5).
   uint16_t client_receive_maximum_ = 65535;
@@ -177,7 +185,7 @@ class Client {
 
   // Topic aliases: inbound (client -> broker) and outbound (broker -> client).
   std::vector<std::string> inbound_aliases_;
-  absl::flat_hash_map<std::string, uint16_t> outbound_aliases_;
+  LazyMap<std::string, uint16_t> outbound_aliases_;
 
   // Acknowledgements waiting for the store (see SendAck).
   struct HeldAck {
@@ -186,17 +194,23 @@ class Client {
     uint64_t epoch;    // released once the shard's commit_epoch() reaches it
     int other_shards;  // confirmations still missing
   };
-  std::deque<HeldAck> held_acks_;
+  LazyDeque<HeldAck> held_acks_;
   uint64_t next_ticket_ = 0;
   uint64_t waiting_for_epoch_ = 0;  // the commit this client is registered with the shard for
 
   // Packets the client pipelined after CONNECT while the session is being taken over.
-  boost::container::deque<codec::Packet> pending_;  // allocates nothing while empty
-  std::string scratch_;  // reusable encode buffer
+  LazyDeque<codec::Packet> pending_;
+  // Encode buffer, one per shard thread (not per client: an idle client keeps no buffer).
+  static std::string& Scratch();
 
-  // --max-publish-rate / --max-publish-bytes-rate, spent per PUBLISH, waited for before reading.
-  TokenBucket publish_messages_;
-  TokenBucket publish_bytes_;
+  // --max-publish-rate / --max-publish-bytes-rate, spent per PUBLISH, waited for before reading;
+  // nullptr when neither is set (the default), so unlimited clients carry no buckets.
+  struct PublishBuckets {
+    TokenBucket messages;
+    TokenBucket bytes;
+  };
+  std::unique_ptr<PublishBuckets> publish_limits_;
+  static std::unique_ptr<PublishBuckets> MakePublishLimits(const BrokerOptions& options);
   bool slow_abort_pending_ = false;  // --slow-consumer-policy disconnect: close is posted
 };
 

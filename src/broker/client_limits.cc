@@ -35,13 +35,13 @@ Clock::duration Client::ReadPause() {
     shard_.NoteOverload(OverloadEvent::kReadPausedOutbound, client_id_);
     return kOutboundRecheck;
   }
-  if (publish_messages_.unlimited() && publish_bytes_.unlimited()) return Clock::duration::zero();
+  if (!publish_limits_) return Clock::duration::zero();
   auto now = Clock::now();
-  if (auto wait = publish_messages_.Wait(now); wait > Clock::duration::zero()) {
+  if (auto wait = publish_limits_->messages.Wait(now); wait > Clock::duration::zero()) {
     shard_.NoteOverload(OverloadEvent::kReadPausedPublishRate, client_id_);
     return std::min<Clock::duration>(wait, kMaxPause);
   }
-  if (auto wait = publish_bytes_.Wait(now); wait > Clock::duration::zero()) {
+  if (auto wait = publish_limits_->bytes.Wait(now); wait > Clock::duration::zero()) {
     shard_.NoteOverload(OverloadEvent::kReadPausedPublishBytes, client_id_);
     return std::min<Clock::duration>(wait, kMaxPause);
   }
@@ -49,10 +49,10 @@ Clock::duration Client::ReadPause() {
 }
 
 void Client::ChargePublish(const codec::Publish& publish) {
-  if (publish_messages_.unlimited() && publish_bytes_.unlimited()) return;  // no clock read
+  if (!publish_limits_) return;  // no clock read
   auto now = Clock::now();
-  publish_messages_.Take(now, 1);
-  publish_bytes_.Take(now, static_cast<double>(publish.topic.size() + publish.payload.size()));
+  publish_limits_->messages.Take(now, 1);
+  publish_limits_->bytes.Take(now, static_cast<double>(publish.topic.size() + publish.payload.size()));
 }
 
 ReasonCode Client::AdmitPublish(const codec::Publish& publish) {
@@ -104,7 +104,7 @@ void Client::Abort() {
   if (state_ == State::kClosed) return;
   DetachSession(/*publish_will=*/true);  // like a lost network connection [MQTT-3.1.2-8]
   state_ = State::kClosed;
-  timer_.cancel();
+  CancelTimer();
   channel_.Abort();
 }
 

@@ -82,9 +82,10 @@ void Client::SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup)
   } else {
     publish.topic = msg.topic;
   }
-  scratch_.clear();
-  codec::EncodePublishHeader(publish, version_, scratch_);
-  size_t total = scratch_.size() + msg.payload.size();
+  std::string& scratch = Scratch();
+  scratch.clear();
+  codec::EncodePublishHeader(publish, version_, scratch);
+  size_t total = scratch.size() + msg.payload.size();
   if (client_max_packet_size_ != 0 && total > client_max_packet_size_) {
     // Never send more than the client accepts [MQTT-3.1.2-24]; the message is dropped for it.
     shard_.stats().Drop(DropReason::kTooLarge);
@@ -99,7 +100,7 @@ void Client::SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup)
   }
   Inc(shard_.stats().messages_sent[delivery.qos]);
   Inc(shard_.stats().bytes_sent, total);
-  channel_.SendWithPayload(scratch_, msg.payload);
+  channel_.SendWithPayload(scratch, msg.payload);
 }
 
 void Client::DrainQueue() {

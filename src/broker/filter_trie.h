@@ -97,31 +97,57 @@ class FilterTrie {
   }
 
  private:
+  struct Node;
+  // Default hash/eq for std::string keys are transparent: find(absl::string_view) does not
+  // allocate. (Debian's Abseil has its own string_view type, hence Key() below.)
+  using ChildMap = absl::flat_hash_map<std::string, std::unique_ptr<Node>>;
+  // A node's children, on the heap: most nodes are leaves (one per subscribed filter), and an
+  // empty map plus two pointers would cost them 56 bytes each.
+  struct Kids {
+    ChildMap children;
+    std::unique_ptr<Node> plus;  // the '+' child
+    std::unique_ptr<Node> hash;  // the '#' child
+    bool empty() const { return !plus && !hash && children.empty(); }
+  };
   struct Node {
-    // Default hash/eq for std::string keys are transparent: find(absl::string_view) does not
-    // allocate. (Debian's Abseil has its own string_view type, hence Key() below.)
-    absl::flat_hash_map<std::string, std::unique_ptr<Node>> children;
-    std::unique_ptr<Node> plus;   // the '+' child
-    std::unique_ptr<Node> hash;   // the '#' child
+    std::unique_ptr<Kids> kids;
     std::optional<V> value;
     std::string filter;  // the full filter, set while `value` holds something
 
+    Node* plus() const { return kids ? kids->plus.get() : nullptr; }
+    Node* hash() const { return kids ? kids->hash.get() : nullptr; }
+    Node* Literal(std::string_view level) const {
+      if (!kids) return nullptr;
+      auto it = kids->children.find(Key(level));
+      return it == kids->children.end() ? nullptr : it->second.get();
+    }
     Node* GetOrCreateChild(std::string_view level) {
-      if (level == "+") return GetOrMake(plus);
-      if (level == "#") return GetOrMake(hash);
-      auto it = children.find(Key(level));
-      if (it == children.end()) {
-        it = children.emplace(std::string(level), std::make_unique<Node>()).first;
+      if (!kids) kids = std::make_unique<Kids>();
+      if (level == "+") return GetOrMake(kids->plus);
+      if (level == "#") return GetOrMake(kids->hash);
+      auto it = kids->children.find(Key(level));
+      if (it == kids->children.end()) {
+        it = kids->children.emplace(std::string(level), std::make_unique<Node>()).first;
       }
       return it->second.get();
     }
     Node* Child(std::string_view level) const {
-      if (level == "+") return plus.get();
-      if (level == "#") return hash.get();
-      auto it = children.find(Key(level));
-      return it == children.end() ? nullptr : it->second.get();
+      if (level == "+") return plus();
+      if (level == "#") return hash();
+      return Literal(level);
     }
-    bool Removable() const { return !value && !plus && !hash && children.empty(); }
+    // Unlinks the child at `level` (which must exist); frees Kids once no child is left.
+    void RemoveChild(std::string_view level) {
+      if (level == "+") {
+        kids->plus.reset();
+      } else if (level == "#") {
+        kids->hash.reset();
+      } else {
+        kids->children.erase(kids->children.find(Key(level)));
+      }
+      if (kids->empty()) kids.reset();
+    }
+    bool Removable() const { return !value && !kids; }
     static Node* GetOrMake(std::unique_ptr<Node>& p) {
       if (!p) p = std::make_unique<Node>();
       return p.get();
@@ -172,9 +198,10 @@ class FilterTrie {
       NodeT* n = stack.back();
       stack.pop_back();
       if (n->value) fn(std::string_view(n->filter), *n->value);
-      for (auto& [level, child] : n->children) stack.push_back(child.get());
-      if (n->plus) stack.push_back(n->plus.get());
-      if (n->hash) stack.push_back(n->hash.get());
+      if (!n->kids) continue;
+      for (auto& [level, child] : n->kids->children) stack.push_back(child.get());
+      if (n->kids->plus) stack.push_back(n->kids->plus.get());
+      if (n->kids->hash) stack.push_back(n->kids->hash.get());
     }
   }
 
@@ -200,13 +227,7 @@ bool FilterTrie<V>::Erase(std::string_view filter) {
   for (auto it = path.rbegin(); it != path.rend(); ++it) {
     auto [parent, level] = *it;
     if (!parent->Child(level)->Removable()) break;
-    if (level == "+") {
-      parent->plus.reset();
-    } else if (level == "#") {
-      parent->hash.reset();
-    } else {
-      parent->children.erase(parent->children.find(Key(level)));
-    }
+    parent->RemoveChild(level);
   }
   return true;
 }
@@ -225,9 +246,10 @@ void FilterTrie<V>::MatchImpl(std::string_view topic, F&& emit) {
     if (pos == kEnd) {
       if (node->value) emit(node->filter, *node->value);
       // "a/#" also matches "a" [MQTT-4.7.1-2].
-      if (node->hash && node->hash->value) emit(node->hash->filter, *node->hash->value);
+      if (Node* h = node->hash(); h && h->value) emit(h->filter, *h->value);
       continue;
     }
+    if (!node->kids) continue;  // a leaf: nothing below matches the remaining levels
     std::size_t slash = topic.find('/', pos);
     std::string_view level =
         topic.substr(pos, slash == kEnd ? std::string_view::npos : slash - pos);
@@ -235,11 +257,10 @@ void FilterTrie<V>::MatchImpl(std::string_view topic, F&& emit) {
     // [MQTT-4.7.2-1]: no wildcard at the first level matches a '$' topic.
     bool wildcard_ok = !(pos == 0 && !level.empty() && level.front() == '$');
     if (wildcard_ok) {
-      if (node->hash && node->hash->value) emit(node->hash->filter, *node->hash->value);
-      if (node->plus) stack.emplace_back(node->plus.get(), next);
+      if (Node* h = node->hash(); h && h->value) emit(h->filter, *h->value);
+      if (Node* p = node->plus()) stack.emplace_back(p, next);
     }
-    auto it = node->children.find(Key(level));
-    if (it != node->children.end()) stack.emplace_back(it->second.get(), next);
+    if (Node* child = node->Literal(level)) stack.emplace_back(child, next);
   }
 }
 

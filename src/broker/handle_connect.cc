@@ -175,7 +175,7 @@ void Client::CheckWillThenClaim() {
   if (state_ != State::kConnecting) return;
   // A will the client may not publish is refused with the connection [MQTT-3.1.2-?].
   bool will_allowed = !will_ || Authorized(auth::Action::kPublish, will_->topic);
-  acl_fetched_.clear();  // the will's verdicts answer for the will only
+  acl_fetched_.reset();  // the will's verdicts answer for the will only
   if (!will_allowed) {
     CloseWith(ReasonCode::kNotAuthorized, false);
     return;

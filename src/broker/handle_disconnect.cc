@@ -25,7 +25,7 @@ void Client::HandleDisconnect(const codec::Disconnect& disconnect) {
   if (!send_will) will_.reset();
   DetachSession(send_will);
   state_ = State::kClosed;
-  timer_.cancel();
+  CancelTimer();
   channel_.Close();
 }
 

@@ -58,8 +58,8 @@ bool Client::Authorized(auth::Action action, std::string_view topic_or_filter) {
   HookChain& hooks = shard_.broker().hooks();
   if (hooks.empty() || superuser_) return true;
   Action a = action == auth::Action::kPublish ? Action::kPublish : Action::kSubscribe;
-  return hooks.CheckAcl(HookInfo(), a, std::string(topic_or_filter),
-                        acl_fetched_.empty() ? nullptr : &acl_fetched_) != Decision::kDeny;
+  return hooks.CheckAcl(HookInfo(), a, std::string(topic_or_filter), acl_fetched_.get()) !=
+         Decision::kDeny;
 }
 
 bool Client::PublishHooks(codec::Publish& publish, int& routed_qos) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "broker/lazy_map.h"
 
 namespace meshmq::broker {
 
@@ -31,7 +32,7 @@ struct SharedMember {
 // Local subscribers of one filter on this shard: ordinary and per shared group.
 struct LocalSubscribers {
   absl::flat_hash_map<Session*, SubOptions> plain;
-  absl::flat_hash_map<std::string, std::vector<SharedMember>> shared;  // group -> members
+  LazyMap<std::string, std::vector<SharedMember>> shared;  // group -> members (most have none)
   bool empty() const { return plain.empty() && shared.empty(); }
 };
 
@@ -45,7 +46,7 @@ struct RouteTargets {
     int members;
   };
   std::vector<T> plain;
-  absl::flat_hash_map<std::string, std::vector<Weighted>> shared;  // group -> targets
+  LazyMap<std::string, std::vector<Weighted>> shared;  // group -> targets (most have none)
 
   static void AddTo(std::vector<T>& v, const T& t) {
     if (std::find(v.begin(), v.end(), t) == v.end()) v.push_back(t);

@@ -13,11 +13,11 @@
 #include <tuple>
 #include <vector>
 
-#include <boost/container/deque.hpp>
-
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "auth/client_info.h"
+#include "broker/lazy_deque.h"
+#include "broker/lazy_map.h"
 #include "broker/lazy_timer.h"
 #include "broker/message.h"
 #include "codec/packets.h"
@@ -84,11 +84,10 @@ struct Session {
   // Seconds the session outlives its connection; 0xFFFFFFFF = never expires [MQTT-3.1.2-23].
   uint32_t expiry_interval_s = 0;
   absl::flat_hash_map<std::string, StoredSubscription> subscriptions;
-  // boost's deque allocates nothing until the first element (std::deque allocates ~500 bytes
-  // up front), and most sessions never queue or hold a QoS 1/2 message.
-  boost::container::deque<OutboundInflight> inflight;
-  boost::container::deque<Delivery> queue;
-  absl::flat_hash_set<uint16_t> incoming_qos2;
+  // Most sessions never queue or hold a QoS 1/2 message: 8 bytes each until they do.
+  LazyDeque<OutboundInflight> inflight;
+  LazyDeque<Delivery> queue;
+  LazySet<uint16_t> incoming_qos2;
   uint16_t next_packet_id = 1;
   // Persistence (storage_port.h): whether the store holds this session.
   bool stored = false;

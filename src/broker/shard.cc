@@ -32,7 +32,12 @@ SubOptions OptionsOf(const StoredSubscription& sub) {
 }  // namespace
 
 Shard::Shard(Broker& broker, int index, boost::asio::io_context& io)
-    : broker_(broker), index_(index), io_(io) {}
+    : broker_(broker),
+      index_(index),
+      io_(io),
+      deadlines_(io, [this](uint64_t id, DeadlineQueue::Clock::time_point deadline) {
+        if (Client* client = FindClient(id)) client->OnDeadline(deadline);
+      }) {}
 
 Shard::~Shard() = default;
 
@@ -54,7 +59,9 @@ Session& Shard::CreateSession(const std::string& client_id) {
   }
   auto session = std::make_unique<Session>(client_id, io_);
   Session& ref = *session;
-  sessions_[client_id] = std::move(session);
+  // The key views the session's own client_id (no second copy of the string).
+  sessions_.erase(client_id);
+  sessions_.emplace(absl::string_view(ref.client_id), std::move(session));
   Add(stats_.sessions, 1);
   Add(stats_.sessions_offline, 1);
   return ref;
@@ -75,7 +82,7 @@ void Shard::DestroySession(Session& session, bool release_id) {
   if (session.client == nullptr) Add(stats_.sessions_offline, -1);
   Add(stats_.inflight, -static_cast<int64_t>(session.inflight.size()));
   Add(stats_.sessions, -1);
-  sessions_.erase(session.client_id);
+  sessions_.erase(absl::string_view(session.client_id));  // destroys `session`
 }
 
 SessionState Shard::ExtractSession(Session& session) {

@@ -16,6 +16,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "broker/deadline_queue.h"
 #include "broker/filter_trie.h"
 #include "broker/message.h"
 #include "broker/routes.h"
@@ -67,6 +69,12 @@ class Shard {
   Client* FindClient(uint64_t id);
   uint64_t NextClientId() { return (uint64_t(index_) << 48) | ++client_seq_; }
   template <typename F> void ForEachClient(F&& fn) { for (auto& [id, c] : clients_) fn(*c); }
+  // Calls Client::OnDeadline(deadline) of client `id` (if it still exists) once `deadline` passed.
+  void WatchDeadline(uint64_t id, std::chrono::steady_clock::time_point deadline) {
+    deadlines_.Watch(id, deadline);
+  }
+  // Broker stop: no more client deadlines, so the thread can run out of work.
+  void StopDeadlines() { deadlines_.Stop(); }
 
   // Sessions homed on this shard.
   Session* FindSession(const std::string& client_id);
@@ -173,7 +181,9 @@ class Shard {
   std::chrono::steady_clock::time_point overload_logged_[static_cast<int>(OverloadEvent::kCount)]{};
   uint64_t client_seq_ = 0;
   absl::flat_hash_map<uint64_t, Client*> clients_;
-  absl::flat_hash_map<std::string, std::unique_ptr<Session>> sessions_;
+  DeadlineQueue deadlines_;  // connect and keep-alive deadlines of clients_
+  // Keyed by a view of Session::client_id, which never changes and lives as long as the entry.
+  absl::flat_hash_map<absl::string_view, std::unique_ptr<Session>> sessions_;
 
   FilterTrie<LocalSubscribers> local_;          // inner filter -> subscribers here
   FilterTrie<RouteTargets<int>> shard_routes_;  // inner filter -> other shards
