@@ -62,6 +62,17 @@ export function notice(kind, text) {
   return h('div', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
 }
 
+// "‹ Previous", "page i of n", "Next ›" for a list shown `size` rows at a time from `offset`;
+// go(newOffset) loads the page the reader asked for.
+export function pageControls(offset, total, size, go) {
+  const pages = Math.max(1, Math.ceil(total / size));
+  return [
+    h('button', { disabled: offset === 0, onclick: () => go(offset - size) }, '‹ Previous'),
+    h('span', { class: 'muted' }, `page ${Math.floor(offset / size) + 1} of ${pages}`),
+    h('button', { disabled: offset + size >= total, onclick: () => go(offset + size) }, 'Next ›'),
+  ];
+}
+
 export function table(columns, rows, { empty = 'Nothing here yet.', rowAttrs } = {}) {
   const head = h('tr', {}, columns.map((c) => h('th', { class: c.num ? 'num' : '' }, c.title)));
   const body = rows.length

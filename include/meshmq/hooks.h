@@ -4,10 +4,15 @@
 // Threading: every method runs on the shard thread that owns the client concerned (session
 // expiry and retained-store events: on the thread that caused them). A hook must not block: it
 // shares that thread with thousands of clients. Blocking work (a database, an HTTP call) belongs
-// in OnAuthenticate, which may complete later from any thread. Hooks are added before Start()
-// and called concurrently from every shard, so their own state needs its own synchronisation.
+// in OnAuthenticate or OnAclFetch, which may complete later from any thread. Hooks are added
+// before Start() and called concurrently from every shard, so their own state needs its own
+// synchronisation.
+//
+// meshmq's own password file / HTTP login ("builtin-auth") and ACL file / HTTP ACL
+// ("builtin-acl") are hooks of this same chain (Server::Hooks(), docs/embedding.md).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -44,6 +49,8 @@ struct AuthDecision {
 
 // Call exactly once, from any thread, now or later; the verdict is posted back to the shard.
 using AuthDone = std::function<void(AuthDecision)>;
+// An ACL verdict fetched by OnAclFetch; same rules as AuthDone.
+using AclDone = std::function<void(Decision)>;
 
 enum class Action { kPublish, kSubscribe };
 
@@ -67,8 +74,18 @@ struct MessageView {
 class Hook {
  public:
   virtual ~Hook() = default;
-  // In logs and in meshmq_hook_failures_total{hook="<kind>"}.
+  // In logs and in meshmq_hook_failures_total{hook="<kind>"}; "builtin-auth" and "builtin-acl"
+  // are meshmq's own.
   virtual std::string name() const { return "hook"; }
+
+  // The optional calls this hook takes part in, read once when it is added: the broker skips the
+  // per-packet and per-message work of the others (the publish path pays nothing for them).
+  struct Features {
+    bool async_acl = false;     // AclNeedsFetch / OnAclFetch
+    bool delivery_acl = false;  // OnAclGrantsAll / OnAclDeliver / AclVersion
+    bool deliver = true;        // OnDeliver (on by default: every delivery builds a ClientInfo)
+  };
+  virtual Features features() const { return {}; }
 
   // --- Questions, asked in the order the hooks were added until one has an opinion.
   // CONNECT. With no opinion from any hook the client is let in. Throwing denies (0x87).
@@ -82,6 +99,41 @@ class Hook {
     return Decision::kNoOpinion;
   }
 
+  // --- Asynchronous ACL (features().async_acl): answers that need I/O (an HTTP service).
+  // Asked when a PUBLISH or SUBSCRIBE arrives (a will's topic at CONNECT), before it is handled,
+  // once per topic or filter: true when OnAclCheck could not answer it now. The broker then calls
+  // OnAclFetch and holds this client's packets (in order, bounded) until every verdict is in;
+  // that verdict stands in for this hook's OnAclCheck for that one packet. Must be quick.
+  virtual bool AclNeedsFetch(const ClientInfo& client, Action action, const std::string& topic) {
+    return false;
+  }
+  // Starts the request; `done` exactly once, from any thread (a throw or a second call: deny /
+  // ignored). `client` and `topic` are valid during the call only.
+  virtual void OnAclFetch(const ClientInfo& client, Action action, const std::string& topic,
+                          AclDone done) {
+    done(Decision::kNoOpinion);
+  }
+
+  // --- Delivery-side ACL (features().delivery_acl), on the subscriber's shard. A filter an ACL
+  // grants only in part ("#" under a rule "deny secret/#") is granted, and each message it
+  // matches is checked; a filter granted in full skips the check.
+  // When a filter is granted (or restored): true if every topic it can match may reach this
+  // subscriber under the rules of AclVersion(). A throw counts as false. Superusers are never
+  // checked per message.
+  virtual bool OnAclGrantsAll(const ClientInfo& subscriber, const std::string& filter) {
+    return true;
+  }
+  // Each message on a subscription that some delivery-ACL hook did not grant in full (or granted
+  // under an older AclVersion()), hooks in order until one has an opinion; kDeny withholds it
+  // (meshmq_messages_dropped_total{reason="not_authorized"}). A throw denies.
+  virtual Decision OnAclDeliver(const ClientInfo& subscriber, std::string_view topic) {
+    return Decision::kNoOpinion;
+  }
+  // The version of this hook's rules; it may only grow. A new value (the rules were reloaded)
+  // makes every earlier OnAclGrantsAll answer stale. Read on every delivery: keep it one atomic
+  // load.
+  virtual uint64_t AclVersion() const { return 0; }
+
   // --- Filters, each hook in turn.
   // An authorized SUBSCRIBE filter: returns the QoS to grant (lower only; a higher value is
   // ignored), or -1 to refuse the filter (0x87 / 3.x 0x80).
@@ -92,7 +144,8 @@ class Hook {
   // (0..2, the sender's acknowledgement keeps its own QoS) and retain; false drops it (v5 acks
   // 0x83 implementation specific error, 3.x acks as usual). Not called for host publishes.
   virtual bool OnPublish(const ClientInfo& client, Message& message) { return true; }
-  // One delivery to one subscriber (online or queued); false skips that subscriber.
+  // One delivery to one subscriber (online or queued); false skips that subscriber. Only for
+  // hooks with features().deliver.
   virtual bool OnDeliver(const ClientInfo& subscriber, const MessageView& message) { return true; }
 
   // --- Events.

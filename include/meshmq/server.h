@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "meshmq/hooks.h"
 
@@ -23,9 +24,15 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Before Start(): hooks are called in the order added, after the built-in password file and
-  // HTTP service when those are configured.
+  // Before Start(): appends a hook; hooks are called in the order added. Create() has already
+  // put meshmq's own hooks first when they are configured: "builtin-auth" (password file, HTTP
+  // login, --allow-anonymous) and "builtin-acl" (ACL file, HTTP ACL).
   void AddHook(std::shared_ptr<Hook> hook);
+  // The chain as it stands, in call order (the built-in hooks included; find them by name()).
+  std::vector<std::shared_ptr<Hook>> Hooks() const;
+  // Before Start(): replaces the whole chain, e.g. to put a hook before "builtin-acl", to drop it
+  // for a replacement of your own, or to wrap it (keep its shared_ptr and delegate).
+  void SetHooks(std::vector<std::shared_ptr<Hook>> hooks);
 
   // Binds the listeners and starts the worker threads. False and *error on failure.
   bool Start(std::string* error = nullptr);

@@ -6,7 +6,10 @@
 namespace meshmq::app {
 
 void SetUpLogging(const config::Config& config) {
-  auto logger = spdlog::stderr_color_mt("meshmq");
+  // A host program may create several Servers: the second one reuses the logger (spdlog throws
+  // on a second registration of the same name).
+  auto logger = spdlog::get("meshmq");
+  if (!logger) logger = spdlog::stderr_color_mt("meshmq");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   if (config.log_format == "json") {

@@ -11,6 +11,7 @@
 
 #include "app/advertise.h"
 #include "app/auth_hook.h"
+#include "broker/builtin_acl_hook.h"
 #include "app/extensions.h"
 #include "discovery/peer_source.h"
 #include "storage/open_store.h"
@@ -83,6 +84,7 @@ std::vector<transport::ListenerConfig> ListenerConfigsFrom(const config::Config&
 
 Node::Node(config::Config config) : config_(std::move(config)) {
   broker_ = std::make_unique<broker::Broker>(BrokerOptionsFrom(config_));
+  AddBuiltInHooks();
   for (auto& l : ListenerConfigsFrom(config_)) {
     listeners_.push_back(std::make_unique<transport::Listener>(*broker_, std::move(l)));
   }
@@ -158,12 +160,25 @@ absl::Status Node::StartCluster() {
   return absl::OkStatus();
 }
 
-absl::Status Node::StartAuth() {
-  if (config_.password_file.empty() && config_.acl_file.empty() &&
-      config_.auth_http_url.empty() && config_.acl_http_url.empty() &&
-      config_.allow_anonymous != "false") {
-    return absl::OkStatus();  // open broker: no checks at all
+bool Node::AuthConfigured() const {
+  return !config_.password_file.empty() || !config_.acl_file.empty() ||
+         !config_.auth_http_url.empty() || !config_.acl_http_url.empty() ||
+         config_.allow_anonymous == "false";
+}
+
+void Node::AddBuiltInHooks() {
+  // First in the chain, before any hook a host program adds; the host may take them out or move
+  // them (Server::SetHooks). They reach the AuthService through the broker once StartAuth made it.
+  if (!AuthConfigured()) return;  // open broker: no checks at all
+  broker_->hooks().Add(std::make_shared<BuiltInAuthHook>(*broker_));
+  if (!config_.acl_file.empty() || !config_.acl_http_url.empty()) {
+    broker_->hooks().Add(
+        std::make_shared<broker::BuiltInAclHook>(*broker_, !config_.acl_http_url.empty()));
   }
+}
+
+absl::Status Node::StartAuth() {
+  if (!AuthConfigured()) return absl::OkStatus();  // open broker: no checks at all
   auth::AuthOptions options;
   options.password_file = config_.password_file;
   options.acl_file = config_.acl_file;
@@ -173,8 +188,6 @@ absl::Status Node::StartAuth() {
   if (!service.ok()) return service.status();
   auth_ = std::move(*service);
   broker_->set_auth(auth_.get());
-  // The built-in check is the first hook: the hooks a host program added come after it.
-  broker_->hooks().Add(std::make_shared<BuiltInAuthHook>(*broker_), /*first=*/true);
   spdlog::info("authentication: password file {}, ACL file {}, anonymous {}",
                config_.password_file.empty() ? "none" : config_.password_file,
                config_.acl_file.empty() ? "none" : config_.acl_file, config_.allow_anonymous);

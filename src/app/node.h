@@ -38,6 +38,8 @@ class Node {
  private:
   absl::Status StartCluster();
   absl::Status StartAuth();
+  bool AuthConfigured() const;  // any of the password file, ACL file, HTTP URLs, no anonymous
+  void AddBuiltInHooks();       // "builtin-auth", "builtin-acl": the chain's first hooks
   absl::Status StartBridges();
   // --storage rocksdb: opens the store in --data-dir and restores what it holds into the broker.
   absl::Status StartStorage();

@@ -56,6 +56,14 @@ std::unique_ptr<Server> Server::Create(const std::map<std::string, std::string>&
 
 void Server::AddHook(std::shared_ptr<Hook> hook) { impl_->node->broker().hooks().Add(std::move(hook)); }
 
+std::vector<std::shared_ptr<Hook>> Server::Hooks() const {
+  return impl_->node->broker().hooks().hooks();
+}
+
+void Server::SetHooks(std::vector<std::shared_ptr<Hook>> hooks) {
+  impl_->node->broker().hooks().Set(std::move(hooks));
+}
+
 bool Server::Start(std::string* error) {
   if (absl::Status s = impl_->node->Start(); !s.ok()) {
     if (error != nullptr) *error = "meshmq: " + std::string(s.message());

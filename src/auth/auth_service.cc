@@ -99,6 +99,29 @@ AuthService::Snapshot AuthService::Current() const {
 
 std::shared_ptr<const Acl> AuthService::acl() const { return Current().acl; }
 
+const Acl& AuthService::ThreadAcl() const {
+  // One per thread (a shard is one thread), keyed by the service's instance number rather than
+  // its address, which a later service in the same process may reuse.
+  struct Cached {
+    uint64_t instance = 0;
+    uint64_t generation = 0;
+    std::shared_ptr<const Acl> acl;
+  };
+  thread_local Cached cached;
+  uint64_t now = generation();
+  if (cached.instance != instance_ || cached.generation != now || !cached.acl) {
+    cached.acl = acl();  // only after a reload: no lock per message
+    cached.instance = instance_;
+    cached.generation = now;
+  }
+  return *cached.acl;
+}
+
+uint64_t AuthService::NextInstance() {
+  static std::atomic<uint64_t> next{0};
+  return next.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 bool AuthService::AnonymousAllowed(const Snapshot& snapshot) const {
   return options_.allow_anonymous.value_or(snapshot.passwords == nullptr);
 }

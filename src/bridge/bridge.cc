@@ -26,6 +26,23 @@ constexpr auto kEchoWindow = std::chrono::seconds(30);
 size_t Fingerprint(const codec::Publish& p) {
   return std::hash<std::string_view>{}(p.topic) * 31 + std::hash<std::string_view>{}(p.payload.view());
 }
+// `p` under the mapped topic, at no more than the mapping's QoS, with the application properties
+// that cross the bridge (the same both ways; packet id and transport-level properties do not).
+codec::Publish Remapped(codec::Publish p, std::string topic, uint8_t max_qos) {
+  codec::Publish out;
+  out.topic = std::move(topic);
+  out.qos = std::min(p.qos, max_qos);
+  out.retain = p.retain;
+  out.payload = std::move(p.payload);
+  out.properties.user_properties = std::move(p.properties.user_properties);
+  out.properties.content_type = std::move(p.properties.content_type);
+  out.properties.payload_format_indicator = p.properties.payload_format_indicator;
+  out.properties.response_topic = std::move(p.properties.response_topic);
+  out.properties.correlation_data = std::move(p.properties.correlation_data);
+  out.properties.message_expiry_interval = p.properties.message_expiry_interval;
+  return out;
+}
+
 }  // namespace
 
 Bridge::Bridge(asio::io_context& io, broker::Broker& broker, BridgeConfig config,
@@ -303,17 +320,7 @@ void Bridge::OnLocalMessage(codec::Publish p) {
     stats_->dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  codec::Publish out;
-  out.topic = std::move(*remote);
-  out.qos = std::min(p.qos, qos);
-  out.retain = p.retain;
-  out.payload = std::move(p.payload);
-  out.properties.user_properties = std::move(p.properties.user_properties);
-  out.properties.content_type = std::move(p.properties.content_type);
-  out.properties.payload_format_indicator = p.properties.payload_format_indicator;
-  out.properties.response_topic = std::move(p.properties.response_topic);
-  out.properties.correlation_data = std::move(p.properties.correlation_data);
-  out.properties.message_expiry_interval = p.properties.message_expiry_interval;
+  codec::Publish out = Remapped(std::move(p), std::move(*remote), qos);
   out.properties.user_properties.emplace_back(kOriginProperty, origin_);
   queue_.push_back(Outgoing{std::move(out), ++next_seq_, false});
   Pump();
@@ -403,19 +410,8 @@ void Bridge::OnRemotePublish(codec::Publish& p) {
   uint8_t qos = 0;
   std::optional<std::string> local = MapTopic(config_.in, p.topic, &qos);
   if (!local) return;
-  codec::Publish lp;
-  lp.topic = std::move(*local);
-  lp.qos = std::min(p.qos, qos);
-  lp.retain = p.retain;
-  lp.payload = std::move(p.payload);
-  lp.properties.user_properties = std::move(p.properties.user_properties);
-  lp.properties.content_type = std::move(p.properties.content_type);
-  lp.properties.payload_format_indicator = p.properties.payload_format_indicator;
-  lp.properties.response_topic = std::move(p.properties.response_topic);
-  lp.properties.correlation_data = std::move(p.properties.correlation_data);
-  lp.properties.message_expiry_interval = p.properties.message_expiry_interval;
   stats_->messages_in.fetch_add(1, std::memory_order_relaxed);
-  local_->Publish(std::move(lp));
+  local_->Publish(Remapped(std::move(p), std::move(*local), qos));
 }
 
 void Bridge::RememberSent(const codec::Publish& p) {

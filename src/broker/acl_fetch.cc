@@ -1,13 +1,9 @@
-// The HTTP ACL on the shard: verdicts the ACL file and the decision cache cannot give are
-// fetched before the packet that needs them is handled. The client's packets keep their order:
-// while a fetch is out, everything the client sends queues in pending_ (bounded), and the shard
-// thread never waits (docs/extending.md).
-#include <atomic>
-#include <memory>
-
+// Asynchronous ACL hooks on the shard (the built-in HTTP ACL among them): verdicts a hook cannot
+// give at once are fetched before the packet that needs them is handled. The client's packets keep
+// their order: while a fetch is out, everything the client sends queues in pending_ (bounded), and
+// the shard thread never waits (docs/extending.md, docs/embedding.md).
 #include <boost/asio/post.hpp>
 
-#include "auth/address_range.h"
 #include "broker/broker.h"
 #include "broker/client.h"
 #include "broker/shard.h"
@@ -15,26 +11,8 @@
 
 namespace meshmq::broker {
 
-std::optional<bool> Client::LocalVerdict(auth::Action action, std::string_view topic_or_filter) {
-  auth::AuthService* service = shard_.broker().auth();
-  if (service == nullptr || superuser_) return true;
-  uint64_t generation = service->generation();
-  if (!acl_ || generation != acl_generation_) {
-    acl_ = service->acl();  // only after a reload: no lock per publish
-    acl_generation_ = generation;
-  }
-  auth::HttpAuthBackend* http = service->http_acl();
-  if (http == nullptr) return acl_->Allowed(Identity(), action, topic_or_filter);
-  // Explicit rules of the ACL file win; what they leave open goes to the HTTP service.
-  if (std::optional<bool> rule = acl_->Match(Identity(), action, topic_or_filter)) return rule;
-  return http->CachedAcl(Identity(), action, topic_or_filter);
-}
-
-std::vector<Client::AclQuery> Client::UndecidedAcl(const codec::Packet& packet) {
-  std::vector<AclQuery> out;
-  if (state_ != State::kConnected || superuser_) return out;
-  auth::AuthService* service = shard_.broker().auth();
-  if (service == nullptr || service->http_acl() == nullptr) return out;
+std::vector<HookChain::AclQuestion> Client::AclQuestions(const codec::Packet& packet) {
+  std::vector<HookChain::AclQuestion> out;
   if (const auto* p = std::get_if<codec::Publish>(&packet)) {
     std::string_view topic = p->topic;
     if (topic.empty() && p->properties.topic_alias) {  // the alias's topic, without changing it
@@ -42,67 +20,46 @@ std::vector<Client::AclQuery> Client::UndecidedAcl(const codec::Packet& packet) 
       if (alias < inbound_aliases_.size()) topic = inbound_aliases_[alias];
     }
     if (topic.empty() || topic.starts_with("$SYS")) return out;  // the handler refuses these
-    if (!LocalVerdict(auth::Action::kPublish, topic)) {
-      out.push_back({auth::Action::kPublish, std::string(topic)});
-    }
+    out.push_back({Action::kPublish, std::string(topic)});
   } else if (const auto* s = std::get_if<codec::Subscribe>(&packet)) {
     for (const auto& request : s->subscriptions) {
       if (!codec::IsValidTopicFilter(request.filter)) continue;  // refused by the handler
-      if (!LocalVerdict(auth::Action::kSubscribe, request.filter)) {
-        out.push_back({auth::Action::kSubscribe, request.filter});
-      }
+      out.push_back({Action::kSubscribe, request.filter});
     }
   }
   return out;
 }
 
-void Client::FetchAcl(std::vector<AclQuery> queries, void (Client::*then)()) {
-  struct Fetch {
-    std::vector<AclQuery> queries;
-    std::vector<char> verdicts;
-    std::atomic<size_t> remaining;
-  };
-  auto fetch = std::make_shared<Fetch>();
-  fetch->verdicts.assign(queries.size(), 0);
-  fetch->remaining = queries.size();
-  fetch->queries = std::move(queries);
-  acl_waiting_ = true;
-  const uint64_t seq = ++acl_fetch_seq_;
+bool Client::FetchAcl(std::vector<HookChain::AclQuestion> questions, void (Client::*then)()) {
+  HookChain& hooks = shard_.broker().hooks();
+  if (!hooks.async_acl() || superuser_ || questions.empty()) return false;
+  const uint64_t seq = acl_fetch_seq_ + 1;
   Shard* home = &shard_;
   const uint64_t my_id = id_;
-  auth::HttpAuthBackend* http = shard_.broker().auth()->http_acl();
-  const std::string address(auth::PeerIp(remote_address()));
-  const auth::ClientInfo who{username_, has_username_, client_id_, address};
-  for (size_t i = 0; i < fetch->queries.size(); ++i) {
-    const AclQuery& q = fetch->queries[i];
-    // Runs on the backend thread: record, and the last answer posts the lot to the shard.
-    http->CheckAcl(who, q.action, q.topic, [fetch, i, home, my_id, seq, then](bool allowed) {
-      fetch->verdicts[i] = allowed;
-      if (fetch->remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-      boost::asio::post(home->io(), [fetch, home, my_id, seq, then] {
-        Client* c = home->FindClient(my_id);
-        if (c == nullptr || c->acl_fetch_seq_ != seq || c->state_ == State::kClosed) return;
-        c->acl_fetched_.clear();
-        for (size_t k = 0; k < fetch->queries.size(); ++k) {
-          std::string key(1, static_cast<char>(fetch->queries[k].action));
-          key += fetch->queries[k].topic;
-          c->acl_fetched_[key] = fetch->verdicts[k] != 0;
-        }
-        c->acl_waiting_ = false;
-        (c->*then)();
-      });
+  // Runs on the thread of the last answer: posts the lot to the shard, where the client is looked
+  // up by id since it may be gone by then.
+  auto done = [home, my_id, seq, then](std::vector<FetchedAcl> verdicts) {
+    boost::asio::post(home->io(), [home, my_id, seq, then, verdicts = std::move(verdicts)]() mutable {
+      Client* c = home->FindClient(my_id);
+      if (c == nullptr || c->acl_fetch_seq_ != seq || c->state_ == State::kClosed) return;
+      c->acl_fetched_ = std::make_unique<std::vector<FetchedAcl>>(std::move(verdicts));
+      c->acl_waiting_ = false;
+      (c->*then)();
     });
-  }
+  };
+  if (!hooks.FetchAcl(HookInfo(), questions, std::move(done))) return false;
+  acl_fetch_seq_ = seq;  // the answer is posted, so it cannot arrive before this
+  acl_waiting_ = true;
+  return true;
 }
 
 void Client::Process(codec::Packet&& packet) {
-  std::vector<AclQuery> undecided = UndecidedAcl(packet);
-  if (undecided.empty()) {
-    SafeDispatch(std::move(packet));
+  if (state_ == State::kConnected && shard_.broker().hooks().async_acl() && !superuser_ &&
+      FetchAcl(AclQuestions(packet), &Client::DrainAfterFetch)) {
+    pending_.push_front(std::move(packet));
     return;
   }
-  pending_.push_front(std::move(packet));
-  FetchAcl(std::move(undecided), &Client::DrainAfterFetch);
+  SafeDispatch(std::move(packet));
 }
 
 void Client::DrainAfterFetch() {
@@ -111,7 +68,7 @@ void Client::DrainAfterFetch() {
   codec::Packet packet = std::move(pending_.front());
   pending_.pop_front();
   SafeDispatch(std::move(packet));
-  acl_fetched_.clear();  // verdicts are for that packet only; the cache serves the next ones
+  acl_fetched_.reset();  // verdicts are for that packet only; the hooks' caches serve the next ones
   DrainPending();
 }
 

@@ -14,9 +14,9 @@
 
 
 #include "absl/container/flat_hash_map.h"
-#include "auth/acl.h"
 #include "auth/client_info.h"
 #include "broker/client_channel.h"
+#include "broker/hook_chain.h"
 #include "broker/lazy_deque.h"
 #include "broker/lazy_map.h"
 #include "meshmq/hooks.h"
@@ -121,23 +121,18 @@ class Client {
   void OnAuthenticated(int result, bool superuser);
   void CheckWillThenClaim();
   void ClaimSession();
-  // ACL check with this client's identity; true when no ACL is configured.
+  // The ACL questions of the hook chain (built-in ACL included) with this client's identity,
+  // answered from acl_fetched_ where a verdict was fetched; true when no hook denies.
   bool Authorized(auth::Action action, std::string_view topic_or_filter);
-  bool BuiltInAuthorized(auth::Action action, std::string_view topic_or_filter);  // no hooks
-  // 0x87 Not authorized, or 0x80 when the ACL file says "hide-denials yes". Call after
-  // Authorized(), which loads the ACL snapshot.
+  // 0x87 Not authorized, or 0x80 when the ACL file says "hide-denials yes".
   codec::ReasonCode DenialCode() const;
   auth::ClientInfo Identity() const;
   SessionOwner Owner() const;
-  // HTTP ACL (acl_fetch.cc): a PUBLISH or SUBSCRIBE whose verdict is neither in the ACL file nor
-  // in the decision cache waits, with every packet behind it, until the backend answers.
-  struct AclQuery {
-    auth::Action action;
-    std::string topic;
-  };
-  std::optional<bool> LocalVerdict(auth::Action action, std::string_view topic_or_filter);
-  std::vector<AclQuery> UndecidedAcl(const codec::Packet& packet);
-  void FetchAcl(std::vector<AclQuery> queries, void (Client::*then)());
+  // Asynchronous ACL hooks (acl_fetch.cc, e.g. the HTTP ACL service): a PUBLISH or SUBSCRIBE one
+  // of them cannot answer at once waits, with every packet behind it, until the verdicts are in.
+  std::vector<HookChain::AclQuestion> AclQuestions(const codec::Packet& packet);
+  // False when no hook needed a fetch; else `then` runs on this shard with acl_fetched_ filled.
+  bool FetchAcl(std::vector<HookChain::AclQuestion> questions, void (Client::*then)());
   void Process(codec::Packet&& packet);  // SafeDispatch once the ACL verdicts are known
   void DrainPending();
   void DrainAfterFetch();
@@ -169,12 +164,11 @@ class Client {
   uint64_t claim_token_ = 0;
   bool has_username_ = false;
   bool trace_ = false;  // this client's packets are logged (--trace-clients)
-  std::shared_ptr<const auth::Acl> acl_;  // cached snapshot; refreshed when the generation moves
-  uint64_t acl_generation_ = ~uint64_t{0};
   bool superuser_ = false;    // the HTTP auth backend said so: no ACL checks
   bool acl_waiting_ = false;  // an HTTP ACL fetch is out; incoming packets queue in pending_
   uint64_t acl_fetch_seq_ = 0;
-  LazyMap<std::string, bool> acl_fetched_;  // verdicts for the packet that waited
+  // Verdicts for the packet (or will) that waited; one pointer while empty, as nearly always.
+  std::unique_ptr<std::vector<FetchedAcl>> acl_fetched_;
   std::unique_ptr<codec::Properties> connack_props_;  // between HandleConnect and FinishConnect
 
   // Keep alive [MQTT-3.1.2-24]: closed after 1.5 x keep_alive_s_ without a packet.

@@ -167,17 +167,16 @@ void Client::OnAuthenticated(int result, bool superuser) {
       return;
   }
   superuser_ = superuser;
-  if (will_ && !LocalVerdict(auth::Action::kPublish, will_->topic)) {
-    FetchAcl({AclQuery{auth::Action::kPublish, will_->topic}}, &Client::CheckWillThenClaim);
-    return;
-  }
+  if (will_ && FetchAcl({{Action::kPublish, will_->topic}}, &Client::CheckWillThenClaim)) return;
   CheckWillThenClaim();
 }
 
 void Client::CheckWillThenClaim() {
   if (state_ != State::kConnecting) return;
   // A will the client may not publish is refused with the connection [MQTT-3.1.2-?].
-  if (will_ && !Authorized(auth::Action::kPublish, will_->topic)) {
+  bool will_allowed = !will_ || Authorized(auth::Action::kPublish, will_->topic);
+  acl_fetched_.reset();  // the will's verdicts answer for the will only
+  if (!will_allowed) {
     CloseWith(ReasonCode::kNotAuthorized, false);
     return;
   }
@@ -185,21 +184,14 @@ void Client::CheckWillThenClaim() {
 }
 
 codec::ReasonCode Client::DenialCode() const {
-  return acl_ && acl_->hide_denials() ? ReasonCode::kUnspecifiedError : ReasonCode::kNotAuthorized;
+  auth::AuthService* service = shard_.broker().auth();
+  return service != nullptr && service->ThreadAcl().hide_denials() ? ReasonCode::kUnspecifiedError
+                                                                    : ReasonCode::kNotAuthorized;
 }
 
 SessionOwner Client::Owner() const {
   return SessionOwner{username_, has_username_, std::string(auth::PeerIp(remote_address())),
                       superuser_};
-}
-
-bool Client::BuiltInAuthorized(auth::Action action, std::string_view topic_or_filter) {
-  if (std::optional<bool> verdict = LocalVerdict(action, topic_or_filter)) return *verdict;
-  // The HTTP ACL's answer, fetched before this packet was dispatched (acl_fetch.cc).
-  std::string key(1, static_cast<char>(action));
-  key.append(topic_or_filter);
-  auto it = acl_fetched_.find(key);
-  return it != acl_fetched_.end() && it->second;  // not fetched: cannot happen; deny
 }
 
 // Finds this client id's session wherever it is on this node, or asks the cluster, then

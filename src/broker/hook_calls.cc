@@ -1,5 +1,6 @@
 // Where the client and shard call the C++ hooks (include/meshmq/hooks.h, broker/hook_chain.h).
-// Every caller checks hooks().empty() first, so a node without hooks pays one branch per call site.
+// Every caller checks hooks().empty() (or the feature: delivers(), async_acl(), delivery_acl())
+// first, so a node without such hooks pays one branch per call site.
 #include <algorithm>
 
 #include <boost/asio/post.hpp>
@@ -53,12 +54,12 @@ void Client::Authenticate(std::shared_ptr<const std::optional<std::string>> pass
 }
 
 bool Client::Authorized(auth::Action action, std::string_view topic_or_filter) {
-  // The built-in ACL (file, HTTP service) goes first: it denies or lets the hooks decide.
-  if (!BuiltInAuthorized(action, topic_or_filter)) return false;
+  // The built-in ACL (file, HTTP service) is one of these hooks, where it was added.
   HookChain& hooks = shard_.broker().hooks();
   if (hooks.empty() || superuser_) return true;
   Action a = action == auth::Action::kPublish ? Action::kPublish : Action::kSubscribe;
-  return hooks.CheckAcl(HookInfo(), a, std::string(topic_or_filter)) != Decision::kDeny;
+  return hooks.CheckAcl(HookInfo(), a, std::string(topic_or_filter), acl_fetched_.get()) !=
+         Decision::kDeny;
 }
 
 bool Client::PublishHooks(codec::Publish& publish, int& routed_qos) {
@@ -77,10 +78,13 @@ bool Client::PublishHooks(codec::Publish& publish, int& routed_qos) {
   return true;
 }
 
+meshmq::ClientInfo Shard::HookInfoOf(const Session& session) {
+  return meshmq::ClientInfo{session.client_id, session.owner.username, session.owner.has_username,
+                            session.owner.address, static_cast<int>(session.version)};
+}
+
 bool Shard::DeliverHooks(const Session& session, const Delivery& delivery) {
-  meshmq::ClientInfo who{session.client_id, session.owner.username, session.owner.has_username,
-                         session.owner.address, static_cast<int>(session.version)};
-  if (broker_.hooks().Deliver(who, ViewOf(*delivery.msg, delivery.qos))) return true;
+  if (broker_.hooks().Deliver(HookInfoOf(session), ViewOf(*delivery.msg, delivery.qos))) return true;
   stats_.Drop(DropReason::kHook);
   return false;
 }

@@ -248,7 +248,7 @@ void Shard::Deliver(Session& session, Delivery delivery, bool passed_on) {
       !AdmitAfterMove(session, delivery, passed_on)) {
     return;  // passed on to the session's new node, or a copy already delivered (session_move.cc)
   }
-  if (!broker_.hooks().empty() && !DeliverHooks(session, delivery)) return;
+  if (broker_.hooks().delivers() && !DeliverHooks(session, delivery)) return;
   Client* client = session.client;
   if (client != nullptr && client->state() == Client::State::kConnected) {
     if (delivery.qos == 0) {

@@ -25,10 +25,7 @@
 #include "broker/shared_picker.h"
 #include "broker/stats.h"
 #include "broker/storage_port.h"
-
-namespace meshmq::auth {
-class Acl;
-}
+#include "meshmq/hooks.h"
 
 namespace meshmq::broker {
 
@@ -113,13 +110,15 @@ class Shard {
   void Deliver(Session& session, Delivery delivery, bool passed_on = false);
   void PublishWill(const codec::Will& will, const std::string& client_id);
 
-  // ACL on the delivery side (acl_filter.cc). A subscription the ACL grants only in part
-  // ("#" under "deny secret/#") is checked message by message; one it grants in full is not.
+  // ACL on the delivery side (acl_filter.cc), through the delivery-ACL hooks (the built-in ACL).
+  // A subscription they grant only in part ("#" under "deny secret/#") is checked message by
+  // message; one they grant in full is not.
   // AclAllGeneration: the value for SubOptions::acl_all_generation of a new subscription.
   uint64_t AclAllGeneration(const Session& session, std::string_view filter);
   bool MayDeliver(const Session& session, const SubOptions& options, std::string_view topic);
   // Deliver hooks (hook_calls.cc): false when one of them skipped this subscriber.
   bool DeliverHooks(const Session& session, const Delivery& delivery);
+  static meshmq::ClientInfo HookInfoOf(const Session& session);  // a subscriber as hooks see it
 
   // Route tables fed by other shards and by the cluster.
   void ApplyShardRoute(int shard, const std::string& filter, bool add);
@@ -194,10 +193,6 @@ class Shard {
   absl::flat_hash_map<std::string, std::vector<std::string>> remote_filters_;  // node -> filters
   absl::flat_hash_map<std::string, SharedPicker> pickers_;  // "$share/g/f" -> picker
 
-  // The ACL snapshot, re-fetched only when the auth service's generation moves (SIGHUP).
-  const auth::Acl* CurrentAcl(uint64_t* generation);
-  std::shared_ptr<const auth::Acl> acl_;
-  uint64_t acl_generation_ = ~uint64_t{0};
   // Group commit state (shard_store.cc).
   bool commit_scheduled_ = false;
   // Store mutations since the last commit, and per commit recently (decaying): a busy shard waits

@@ -2,7 +2,7 @@
 // a detail view (subscriptions) and a kick button. Detail and kick go to the client's own node
 // (?node=), which the API passes on.
 import { api, seg } from '../api.js';
-import { h, notice, num, protocol, table } from '../format.js';
+import { h, notice, num, pageControls, protocol, table } from '../format.js';
 
 const PAGE = 25;
 
@@ -86,11 +86,7 @@ export function mount(el, ctx) {
         { title: 'Queue', cell: (c) => num(c.queue_depth), num: true },
         { title: '', cell: (c) => c.connected ? h('button', { class: 'small danger', 'data-kick': c.client_id, onclick: () => kick(c) }, 'Kick') : '' },
       ], r.items, { empty: 'No clients.', rowAttrs: (c) => ({ 'data-client': c.client_id }) }));
-      const pages = Math.max(1, Math.ceil(r.total / PAGE));
-      pager.replaceChildren(
-        h('button', { disabled: offset === 0, onclick: () => { offset -= PAGE; load(); } }, '‹ Previous'),
-        h('span', { class: 'muted' }, `page ${Math.floor(offset / PAGE) + 1} of ${pages}`),
-        h('button', { disabled: offset + PAGE >= r.total, onclick: () => { offset += PAGE; load(); } }, 'Next ›'));
+      pager.replaceChildren(...pageControls(offset, r.total, PAGE, (o) => { offset = o; load(); }));
     } catch (err) {
       ctx.fail(err, status);
     }

@@ -1,7 +1,7 @@
 // Retained messages: browse by topic prefix, view one, delete it (cluster-wide: the node
 // replicates the delete to every peer).
 import { api, seg } from '../api.js';
-import { bytes, h, notice, table, time } from '../format.js';
+import { bytes, h, notice, pageControls, table, time } from '../format.js';
 
 const PAGE = 50;
 
@@ -67,11 +67,7 @@ export function mount(el, ctx) {
           { title: 'Stored', cell: (m) => time(m.timestamp_ms) },
           { title: '', cell: (m) => h('button', { class: 'small danger', 'data-delete': m.topic, onclick: () => remove(m.topic) }, 'Delete') },
         ], r.items, { empty: 'No retained messages.', rowAttrs: (m) => ({ 'data-topic': m.topic }) }));
-      const pages = Math.max(1, Math.ceil(r.total / PAGE));
-      pager.replaceChildren(
-        h('button', { disabled: offset === 0, onclick: () => { offset -= PAGE; load(); } }, '‹ Previous'),
-        h('span', { class: 'muted' }, `page ${Math.floor(offset / PAGE) + 1} of ${pages}`),
-        h('button', { disabled: offset + PAGE >= r.total, onclick: () => { offset += PAGE; load(); } }, 'Next ›'));
+      pager.replaceChildren(...pageControls(offset, r.total, PAGE, (o) => { offset = o; load(); }));
     } catch (err) {
       ctx.fail(err, status);
     }
