@@ -331,6 +331,7 @@ void ClusterNode::Impl::Stop(bool graceful_leave) {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    for (auto& [id, p] : peers_) SyncLaneLocked(*p);  // refuse forwards from now on
     for (auto& [address, d] : dialers_) dialers.push_back(std::move(d));
     for (auto& d : retired_dialers_) dialers.push_back(std::move(d));
     dialers_.clear();
