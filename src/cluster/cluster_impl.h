@@ -138,8 +138,11 @@ class ClusterNode::Impl : public std::enable_shared_from_this<ClusterNode::Impl>
   void OnInboundClosed(const std::string& node_id, const Link* link);
   void OnForwardLaneFrame(const std::string& node_id, v1::Frame&& frame);
   void OnReverseLaneFrame(const std::string& node_id, v1::Frame&& frame);
-  void PullForwardLane(const std::string& node_id, std::vector<v1::Frame>* frames);
-  void PullReverseLane(const std::string& node_id, std::vector<v1::Frame>* frames);
+  // The writers' on-demand frames (link.h), made on the writer's arena.
+  void PullForwardLane(const std::string& node_id, FrameArena* arena,
+                       std::vector<const v1::Frame*>* frames);
+  void PullReverseLane(const std::string& node_id, FrameArena* arena,
+                       std::vector<const v1::Frame*>* frames);
   void RunTimer();
 
   void CountAuthFailure();

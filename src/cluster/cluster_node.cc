@@ -36,8 +36,6 @@ bool ClusterNode::Impl::EnqueueForward(const std::string& node_id, ForwardBuffer
     unknown_peer_forwards_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  e.queued_at_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                       std::chrono::steady_clock::now().time_since_epoch()).count();
   switch (lane->Push(std::move(e))) {
     case ForwardLane::PushResult::kQueuedWake:
       lane->Wake();
@@ -86,7 +84,11 @@ void ClusterNode::Impl::Forward(const std::string& node_id, broker::MessagePtr m
   for (const std::string& s : shared_filters) e.bytes += s.size();
   e.msg = std::move(msg);
   e.to_subscribers = to_subscribers;
-  e.shared_filters = std::move(shared_filters);
+  if (!shared_filters.empty()) {
+    auto extra = std::make_shared<ForwardBuffer::Extra>();
+    extra->shared_filters = std::move(shared_filters);
+    e.extra = std::move(extra);
+  }
   bool ok = EnqueueForward(node_id, std::move(e));
   if (on_queued) on_queued(ok);
 }
@@ -97,7 +99,9 @@ void ClusterNode::Impl::ForwardToSession(const std::string& node_id, broker::Mes
   ForwardBuffer::Entry e;
   e.bytes = msg->topic.size() + msg->payload.size() + target.client_id.size() + 64;
   e.msg = std::move(msg);
-  e.target = std::move(target);
+  auto extra = std::make_shared<ForwardBuffer::Extra>();
+  extra->target = std::move(target);
+  e.extra = std::move(extra);
   bool ok = EnqueueForward(node_id, std::move(e));
   if (on_queued) on_queued(ok);
 }

@@ -387,8 +387,9 @@ void ClusterNode::Impl::HandleForwardBatch(const std::string& node_id, v1::Forwa
     Peer* peer = self->FindPeerLocked(completion->node_id);
     if (peer == nullptr) return;
     for (uint64_t seq : completion->seqs) peer->in.Done(completion->incarnation, seq);
-    peer->ack_dirty = true;
-    if (peer->in_link) peer->in_link->Wake();
+    // Only the first completion since the writer last took the ack wakes it; later ones ride
+    // along with that ack (acks free the sender's buffer, no publisher waits on them).
+    if (!std::exchange(peer->ack_dirty, true) && peer->in_link) peer->in_link->Wake();
   };
   for (v1::ForwardedMessage* fm : accepted) {
     broker::MessagePtr msg = DecodeMessage(std::move(*fm->mutable_message()));
@@ -464,20 +465,23 @@ void ClusterNode::Impl::FinishClaim(uint64_t id, std::optional<std::string> sess
 
 // The forward stream's writer: numbers what the shards queued since the last call (one mutex
 // acquisition per call, not per message), then encodes outside the mutex.
-void ClusterNode::Impl::PullForwardLane(const std::string& node_id,
-                                        std::vector<v1::Frame>* frames) {
+void ClusterNode::Impl::PullForwardLane(const std::string& node_id, FrameArena* arena,
+                                        std::vector<const v1::Frame*>* frames) {
   ForwardLane* lane = lanes_.Find(node_id);
   if (lane == nullptr) return;
   const size_t per_batch = std::max<size_t>(1, options_.max_forward_batch);
   std::vector<ForwardBuffer::Entry> fresh;
   lane->Arm();
   lane->Drain(&fresh);
+  // One clock read per drain, not per message: the latency histogram starts when the writer
+  // took the message, which under load is within one write of when a shard queued it.
+  const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch()).count();
   struct Outgoing {
     uint64_t seq;
     broker::MessagePtr msg;
     bool to_subscribers;
-    std::vector<std::string> shared_filters;
-    std::optional<broker::SessionTarget> target;
+    std::shared_ptr<const ForwardBuffer::Extra> extra;
   };
   std::vector<Outgoing> out;
   std::shared_ptr<Link> again;
@@ -485,14 +489,17 @@ void ClusterNode::Impl::PullForwardLane(const std::string& node_id,
     absl::MutexLock lock(&mu_);
     Peer* peer = FindPeerLocked(node_id);
     if (peer == nullptr) return;
-    for (ForwardBuffer::Entry& e : fresh) peer->out.Push(std::move(e));  // the lane bounded it
+    for (ForwardBuffer::Entry& e : fresh) {
+      e.queued_at_us = now_us;
+      peer->out.Push(std::move(e));  // the lane bounded it
+    }
     if (peer->out_link == nullptr) return;  // numbered and kept; sent on the next stream
     // At most 8 batches per call, so control frames queued meanwhile are not held back long.
     std::vector<const ForwardBuffer::Entry*> unsent =
         peer->out.TakeUnsent(8 * per_batch);
     out.reserve(unsent.size());
     for (const ForwardBuffer::Entry* e : unsent) {
-      out.push_back({e->seq, e->msg, e->to_subscribers, e->shared_filters, e->target});
+      out.push_back({e->seq, e->msg, e->to_subscribers, e->extra});
     }
     stats_.forwards_sent += out.size();
     stats_.forward_batches_sent +=
@@ -502,8 +509,8 @@ void ClusterNode::Impl::PullForwardLane(const std::string& node_id,
     if (peer->out.HasUnsent()) again = peer->out_link;
   }
   for (size_t i = 0; i < out.size(); i += per_batch) {
-    v1::Frame frame;
-    v1::ForwardBatch* batch = frame.mutable_forward_batch();
+    v1::Frame* frame = arena->Make();
+    v1::ForwardBatch* batch = frame->mutable_forward_batch();
     size_t end = std::min(out.size(), i + per_batch);
     batch->mutable_messages()->Reserve(static_cast<int>(end - i));
     for (size_t j = i; j < end; ++j) {
@@ -511,30 +518,32 @@ void ClusterNode::Impl::PullForwardLane(const std::string& node_id,
       v1::ForwardedMessage* fm = batch->add_messages();
       fm->set_seq(o.seq);
       fm->set_to_subscribers(o.to_subscribers);
-      for (const std::string& s : o.shared_filters) fm->add_shared_filters(s);
-      if (o.target) {
-        v1::TargetedDelivery* t = fm->mutable_target();
-        t->set_client_id(o.target->client_id);
-        t->set_qos(o.target->qos);
-        t->set_retain(o.target->retain);
-        for (uint32_t id : o.target->subscription_ids) t->add_subscription_ids(id);
+      if (o.extra) {
+        for (const std::string& s : o.extra->shared_filters) fm->add_shared_filters(s);
+        if (const std::optional<broker::SessionTarget>& target = o.extra->target) {
+          v1::TargetedDelivery* t = fm->mutable_target();
+          t->set_client_id(target->client_id);
+          t->set_qos(target->qos);
+          t->set_retain(target->retain);
+          for (uint32_t id : target->subscription_ids) t->add_subscription_ids(id);
+        }
       }
       EncodeMessage(*o.msg, fm->mutable_message());
     }
-    frames->push_back(std::move(frame));
+    frames->push_back(frame);
   }
   if (again) again->Wake();
 }
 
-void ClusterNode::Impl::PullReverseLane(const std::string& node_id,
-                                        std::vector<v1::Frame>* frames) {
+void ClusterNode::Impl::PullReverseLane(const std::string& node_id, FrameArena* arena,
+                                        std::vector<const v1::Frame*>* frames) {
   absl::MutexLock lock(&mu_);
   Peer* peer = FindPeerLocked(node_id);
   if (peer == nullptr || !peer->ack_dirty) return;
   peer->ack_dirty = false;
-  v1::Frame frame;
-  frame.mutable_forward_ack()->set_acked(peer->in.Acked());
-  frames->push_back(std::move(frame));
+  v1::Frame* frame = arena->Make();
+  frame->mutable_forward_ack()->set_acked(peer->in.Acked());
+  frames->push_back(frame);
 }
 
 }  // namespace meshmq::cluster
