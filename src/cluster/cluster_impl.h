@@ -40,6 +40,8 @@ namespace meshmq::cluster {
 
 inline constexpr uint32_t kProtocolVersion = 1;
 inline constexpr char kSecretHeader[] = "x-meshmq-secret";
+// Forward acks go out at most this often (the heartbeat timer flushes a held-back one).
+inline constexpr int64_t kAckIntervalMs = 2;
 
 int64_t SteadyMs();
 int64_t WallMs();
@@ -65,6 +67,8 @@ struct Peer {
   ForwardBuffer out;               // numbered, written at least once or about to be; until acked
   ReceiveTracker in;               // what it forwards to us
   bool ack_dirty = false;
+  bool ack_woken = false;   // the ack writer was woken for the pending ack
+  int64_t last_ack_ms = 0;  // steady clock: when the ack writer last took an ack
   std::shared_ptr<Link> out_link;  // forward lane of our stream to it
   grpc::ClientContext* out_ctx = nullptr;
   std::string out_dialer;          // address of the dialer owning out_link

@@ -190,6 +190,7 @@ void ClusterNode::Impl::TickLocked(int64_t now, std::vector<std::function<void()
   hb.mutable_heartbeat()->set_sent_at_ms(WallMs());
   BroadcastLocked(hb);
   for (auto& [id, p] : peers_) {
+    if (p->ack_dirty && p->in_link) p->in_link->Wake();  // an ack held back by kAckIntervalMs
     if (p->state == Peer::State::kAlive && now - p->last_heard_ms > options_.failure_timeout_ms) {
       spdlog::warn("cluster: {} silent for {} ms: down", id, now - p->last_heard_ms);
       DropPeerLocked(*p, Peer::State::kDown);
