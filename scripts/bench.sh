@@ -7,7 +7,7 @@
 # the ratios are meaningful. See docs/benchmarks.md.
 #
 # Usage: scripts/bench.sh [--quick] [--repeat R] [--duration S] [--workers N] [--build-dir DIR]
-#                         [--no-build] [--no-docs] [--cluster] [--results FILE]
+#                         [--no-build] [--no-docs] [--cluster] [--cluster-only] [--results FILE]
 #                         [--meshmq BINARY]   (benchmark this meshmq instead of the built one)
 #                         [--only REGEX]      (run only the cells whose name matches)
 set -euo pipefail
@@ -21,6 +21,7 @@ QUICK=0
 DO_BUILD=1
 DO_DOCS=1
 DO_CLUSTER=0
+CLUSTER_ONLY=0
 RESULTS=""
 MESHMQ_OVERRIDE=""
 ONLY=""
@@ -34,6 +35,7 @@ while [ $# -gt 0 ]; do
     --no-build) DO_BUILD=0 ;;
     --no-docs) DO_DOCS=0 ;;
     --cluster) DO_CLUSTER=1 ;;
+    --cluster-only) DO_CLUSTER=1; CLUSTER_ONLY=1; DO_DOCS=0 ;;  # the doc's table needs the matrix
     --results) RESULTS="$(realpath -m "$2")"; shift ;;
     --meshmq) MESHMQ_OVERRIDE="$(realpath -m "$2")"; shift ;;
     --only) ONLY="$2"; shift ;;
@@ -88,7 +90,7 @@ wait_port() {
 # start_broker NAME PORT: starts a fresh broker, sets BROKER_PID.
 start_broker() {
   local name="$1" port="$2"
-  if [ "$name" = meshmq ]; then
+  if [[ "$name" == meshmq* ]]; then
     "$MESHMQ" --mqtt-listen "127.0.0.1:$port" --workers "$WORKERS" --log-level warn \
       --http-listen off --sys-interval 0 --max-connections 0 --max-queued-messages 100000 \
       --max-inflight 100 >"$WORK/meshmq.log" 2>&1 &
@@ -158,29 +160,44 @@ PY
     "$(tail -1 "$RESULTS" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(" ".join("%s=%s" % (k, round(r[k],1) if isinstance(r[k], float) else r[k]) for k in ("msgs_per_s","lost","p50_us","p99_us","conn_per_s","bytes_per_conn","failed","exit") if k in r))')"
 }
 
-# Cluster rows: a 3-node meshmq cluster (scripts/start-cluster.sh on ports offset by 20000),
-# publishers on node 1 and subscribers on node 2; compared with the single-node figures.
+# Cluster rows: a fresh 3-node meshmq cluster per run (scripts/start-cluster.sh on ports offset
+# by MESHMQ_BENCH_CLUSTER_OFFSET, default 20000), publishers on node 1 and subscribers on node 2,
+# alternated with a fresh single-node meshmq running the same cell (broker "meshmq-single"), so
+# the cluster/single ratio of each repetition compares two runs made back to back.
 run_cluster_rows() {
-  local offset=20000 run="$WORK/cluster"
+  local offset="${MESHMQ_BENCH_CLUSTER_OFFSET:-20000}" run="$WORK/cluster"
   mkdir -p "$run"
-  export MESHMQ_BIN="$MESHMQ" MESHMQ_RUN_DIR="$run" MESHMQ_PORT_OFFSET="$offset"
+  export MESHMQ_BIN="$MESHMQ" MESHMQ_RUN_DIR="$run" MESHMQ_PORT_OFFSET="$offset" MESHMQ_STOP_TIMEOUT=5
   export MESHMQ_EXTRA_ARGS="--workers $WORKERS --log-level warn --sys-interval 0 --max-connections 0 --max-queued-messages 100000 --max-inflight 100"
-  "$ROOT/scripts/start-cluster.sh" >"$WORK/cluster-start.log" 2>&1 || {
-    echo "bench.sh: cluster did not start (see $WORK/cluster-start.log)" >&2; return 0; }
-  local n1="127.0.0.1:$((1883 + offset))" n2="127.0.0.1:$((1884 + offset))" entry cell args rep
+  local n1="127.0.0.1:$((1883 + offset))" n2="127.0.0.1:$((1884 + offset))" entry cell args rep i=0 side
   for entry in "${CLUSTER_CELLS[@]}"; do
     cell="${entry%%|*}"; args="${entry#*|}"
+    if [ -n "$ONLY" ] && ! [[ "$cell" =~ $ONLY ]]; then i=$((i + 1)); continue; fi
     for rep in $(seq "$REPEAT"); do
-      local out rc=0 json
-      # shellcheck disable=SC2086
-      out="$("$BENCH" $args --pub-targets "$n1" --sub-targets "$n2" --settle 1 --threads 2 \
-             --quiet --label "cluster_$cell" 2>"$WORK/bench.err")" || rc=$?
-      json="$(printf '%s\n' "$out" | grep '^{' | tail -1)"
-      [ -n "$json" ] || json='{}'
-      record "cluster_$cell" meshmq-cluster "$rep" "$rc" 0 0 "$json"
+      local order=(single cluster)
+      (( (i + rep) % 2 == 0 )) || order=(cluster single)
+      for side in "${order[@]}"; do
+        if [ "$side" = single ]; then
+          # shellcheck disable=SC2086
+          run_cell "$cell" meshmq-single "$rep" $args
+          continue
+        fi
+        "$ROOT/scripts/start-cluster.sh" >"$WORK/cluster-start.log" 2>&1 || {
+          echo "bench.sh: cluster did not start (see $WORK/cluster-start.log)" >&2
+          "$ROOT/scripts/stop-cluster.sh" >/dev/null 2>&1 || true; continue; }
+        local out rc=0 json
+        # shellcheck disable=SC2086
+        out="$("$BENCH" $args --pub-targets "$n1" --sub-targets "$n2" --settle 1 --threads 2 \
+               --quiet --label "cluster_$cell" 2>"$WORK/bench.err")" || rc=$?
+        json="$(printf '%s\n' "$out" | grep '^{' | tail -1)"
+        [ -n "$json" ] || json='{}'
+        [ "$rc" = 0 ] || echo "  (cluster: bench exit $rc: $(tail -2 "$WORK/bench.err" | tr '\n' ' '))" >&2
+        "$ROOT/scripts/stop-cluster.sh" >/dev/null 2>&1 || true
+        record "cluster_$cell" meshmq-cluster "$rep" "$rc" 0 0 "$json"
+      done
     done
+    i=$((i + 1))
   done
-  "$ROOT/scripts/stop-cluster.sh" >/dev/null 2>&1 || true
 }
 
 D="$DURATION"
@@ -216,6 +233,7 @@ CLUSTER_CELLS=(
 echo "bench.sh: $(nproc) cores, fd limit $FD_LIMIT, repeat $REPEAT, duration ${D}s, results $RESULTS"
 i=0
 for entry in "${CELLS[@]}"; do
+  [ "$CLUSTER_ONLY" = 1 ] && break
   cell="${entry%%|*}"; args="${entry#*|}"
   if [ -n "$ONLY" ] && ! [[ "$cell" =~ $ONLY ]]; then i=$((i + 1)); continue; fi
   for rep in $(seq "$REPEAT"); do
@@ -250,7 +268,7 @@ def fmt(v):
     return "%.0f" % v if v >= 100 else "%.1f" % v
 cells = []
 for r in rows:
-    if r["cell"] not in cells and r["broker"] != "meshmq-cluster": cells.append(r["cell"])
+    if r["cell"] not in cells and r["broker"] in ("meshmq", "mosquitto"): cells.append(r["cell"])
 print("| cell | figure | meshmq median (min-max) | mosquitto median (min-max) | meshmq/mosquitto | ratio per rep min/med/max | better | load 1-min | loss m/q |")
 print("|---|---|---|---|---|---|---|---|---|")
 lat = {}
@@ -290,20 +308,32 @@ if ccells:
     print()
     print("Cluster (3 nodes, publishers on node 1, subscribers on node 2) against single-node meshmq:")
     print()
-    print("| cell | figure | cluster median (min-max) | single node median | cluster/single | loss |")
-    print("|---|---|---|---|---|---|")
+    print("| cell | figure | cluster median (min-max) | single node median (min-max) | cluster/single | ratio per rep min/med/max | load 1-min | loss c/s |")
+    print("|---|---|---|---|---|---|---|---|")
     for cell in ccells:
         single = cell[len("cluster_"):]
+        # Single-node runs made alternately with the cluster runs, else the main matrix's.
+        sb = "meshmq-single" if any(r["broker"] == "meshmq-single" and r["cell"] == single for r in rows) else "meshmq"
         for fig in figures(single):
             vals = [r[fig] for r in rows if r["cell"] == cell and fig in r]
-            svals = [r[fig] for r in rows if r["cell"] == single and r["broker"] == "meshmq" and fig in r]
+            svals = [r[fig] for r in rows if r["cell"] == single and r["broker"] == sb and fig in r]
             loss = sum(r.get("lost", 0) + r.get("failed", 0) for r in rows if r["cell"] == cell)
+            sloss = sum(r.get("lost", 0) + r.get("failed", 0) for r in rows if r["cell"] == single and r["broker"] == sb)
             if not vals:
-                print("| %s | %s | n/a | | | |" % (cell, FIGS[fig][0])); continue
+                print("| %s | %s | n/a | | | | | |" % (cell, FIGS[fig][0])); continue
             m = statistics.median(vals)
             sm = statistics.median(svals) if svals else 0
-            print("| %s | %s | %s (%s-%s) | %s | %s | %d |" % (cell, FIGS[fig][0], fmt(m), fmt(min(vals)), fmt(max(vals)),
-                  fmt(sm) if svals else "n/a", "%.2f" % (m / sm) if sm else "n/a", loss))
+            reps = {}
+            for r in rows:
+                if fig in r and ((r["cell"] == cell) or (r["cell"] == single and r["broker"] == sb)):
+                    reps.setdefault(r["rep"], {})[r["broker"]] = r[fig]
+            pr = sorted(v["meshmq-cluster"] / v[sb] for v in reps.values() if len(v) == 2 and v.get(sb))
+            spread = "%.2f/%.2f/%.2f" % (pr[0], statistics.median(pr), pr[-1]) if pr else "n/a"
+            loads = [r["load1"] for r in rows if r["cell"] in (cell, single) and r["broker"] in ("meshmq-cluster", sb) and "load1" in r]
+            load = "%.1f-%.1f" % (min(loads), max(loads)) if loads else "n/a"
+            stxt = "%s (%s-%s)" % (fmt(sm), fmt(min(svals)), fmt(max(svals))) if svals else "n/a"
+            print("| %s | %s | %s (%s-%s) | %s | %s | %s | %s | %d/%d |" % (cell, FIGS[fig][0], fmt(m), fmt(min(vals)), fmt(max(vals)),
+                  stxt, "%.2f" % (m / sm) if sm else "n/a", spread, load, loss, sloss))
 with open(work + "/latency.dat", "w") as f:
     for i, name in enumerate(("p50", "p90", "p99", "p99.9", "max")):
         f.write("%s %s %s\n" % (name, lat.get("meshmq", [0]*5)[i], lat.get("mosquitto", [0]*5)[i]))

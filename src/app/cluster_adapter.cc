@@ -54,6 +54,11 @@ void ClusterAdapter::DeliverForwarded(broker::MessagePtr msg, bool to_subscriber
                            std::move(done));
 }
 
+void ClusterAdapter::DeliverForwardedBatch(std::vector<broker::RemoteDelivery> batch,
+                                           std::function<void()> done) {
+  broker_.DeliverForwardedBatch(std::move(batch), std::move(done));
+}
+
 void ClusterAdapter::DeliverToSession(broker::MessagePtr msg, broker::SessionTarget target,
                                       std::function<void()> done) {
   broker_.DeliverToSession(std::move(msg), std::move(target), std::move(done));

@@ -36,6 +36,8 @@ class ClusterAdapter : public broker::ClusterPort, public cluster::LocalNode {
   void DeliverForwarded(broker::MessagePtr msg, bool to_subscribers,
                         std::vector<std::string> shared_filters,
                         std::function<void()> done) override;
+  void DeliverForwardedBatch(std::vector<broker::RemoteDelivery> batch,
+                             std::function<void()> done) override;
   void DeliverToSession(broker::MessagePtr msg, broker::SessionTarget target,
                         std::function<void()> done) override;
   void ApplyRetained(broker::MessagePtr msg) override;

@@ -1,5 +1,6 @@
 #include "broker/broker.h"
 
+#include <atomic>
 #include <chrono>
 
 #include <boost/asio/post.hpp>
@@ -198,6 +199,37 @@ void Broker::DeliverForwarded(MessagePtr msg, bool to_subscribers, std::vector<s
     s->Route(msg, scope);
     if (done) done();
   });
+}
+
+void Broker::DeliverForwardedBatch(std::vector<RemoteDelivery> batch,
+                                   std::function<void()> done) {
+  // Spread by topic like DeliverForwarded, so one topic's messages keep their order.
+  const size_t n = shards_.size();
+  std::vector<std::vector<RemoteDelivery>> parts(n);
+  for (RemoteDelivery& d : batch) {
+    ChargeMemory(*d.msg);  // built by the cluster layer, not yet shared with any shard
+    parts[std::hash<std::string>{}(d.msg->topic) % n].push_back(std::move(d));
+  }
+  size_t used = 0;
+  for (const auto& part : parts) used += part.empty() ? 0 : 1;
+  auto remaining = std::make_shared<std::atomic<size_t>>(used);
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  for (size_t i = 0; i < n; ++i) {
+    if (parts[i].empty()) continue;
+    Shard* s = shards_[i].get();
+    boost::asio::post(s->io(), [s, part = std::move(parts[i]), remaining, shared_done]() mutable {
+      for (RemoteDelivery& d : part) {
+        RouteScope scope;
+        scope.include_remote = false;  // a forwarded message is never forwarded again
+        scope.to_subscribers = d.to_subscribers;
+        scope.all_shared = false;
+        scope.shared_filters = std::move(d.shared_filters);
+        s->Route(d.msg, scope);
+      }
+      if (remaining->fetch_sub(1) == 1 && *shared_done) (*shared_done)();
+    });
+  }
+  if (used == 0 && *shared_done) (*shared_done)();
 }
 
 void Broker::TakeOverSession(const std::string& client_id, const std::string& to_node,

@@ -21,6 +21,14 @@ struct SessionTarget {
   std::vector<uint32_t> subscription_ids;
 };
 
+// One message forwarded from another node, for this node's local subscribers only: ordinary
+// matching subscriptions (to_subscribers) and one local member of each group in shared_filters.
+struct RemoteDelivery {
+  MessagePtr msg;
+  bool to_subscribers = false;
+  std::vector<std::string> shared_filters;
+};
+
 class ClusterPort {
  public:
   virtual ~ClusterPort() = default;

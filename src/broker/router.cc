@@ -50,8 +50,9 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
     shard_plain.assign(n, 0);
     shard_shared.resize(n);
   }
-  std::vector<std::pair<std::string, std::vector<std::string>>> node_targets;  // node -> shared
-  std::vector<std::string> node_plain;
+  // Inline: a publish that crosses to a node or two allocates nothing for the bookkeeping.
+  absl::InlinedVector<std::pair<std::string, std::vector<std::string>>, 2> node_targets;
+  absl::InlinedVector<std::string, 2> node_plain;
   absl::flat_hash_map<std::string, GroupCandidates> groups;
 
   // One walk of the local trie collects both the ordinary subscribers and the shared groups
@@ -85,7 +86,11 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
   ClusterPort* cluster = broker_.cluster();
   if (scope.include_remote && cluster != nullptr) {
     remote_routes_.Match(msg->topic, [&](std::string_view inner, RouteTargets<std::string>& entry) {
-      for (const auto& node : entry.plain) RouteTargets<std::string>::AddTo(node_plain, node);
+      for (const auto& node : entry.plain) {
+        if (std::find(node_plain.begin(), node_plain.end(), node) == node_plain.end()) {
+          node_plain.push_back(node);
+        }
+      }
       for (auto& [group, nodes] : entry.shared) {
         std::string key = SharedKey(group, inner);
         auto& g = groups[key];

@@ -9,6 +9,7 @@
 // guarded by mu_; LocalNode is never called with mu_ held. Lock order: mu_ -> Link -> notify_mu_.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -26,6 +27,7 @@
 #include "cluster.pb.h"
 #include "cluster/cluster_node.h"
 #include "cluster/cluster_state.h"
+#include "cluster/forward_lane.h"
 #include "cluster/link.h"
 
 namespace grpc {
@@ -38,13 +40,16 @@ namespace meshmq::cluster {
 
 inline constexpr uint32_t kProtocolVersion = 1;
 inline constexpr char kSecretHeader[] = "x-meshmq-secret";
+// Forward acks go out at most this often (the heartbeat timer flushes a held-back one).
+inline constexpr int64_t kAckIntervalMs = 2;
 
 int64_t SteadyMs();
 int64_t WallMs();
 
 // Everything this node knows about one peer node id.
 struct Peer {
-  explicit Peer(size_t buffer_bytes) : out(buffer_bytes) {}
+  // The byte bound is the lane's budget, which covers this buffer too.
+  explicit Peer(ForwardLane* l) : lane(l), out(SIZE_MAX) {}
   std::string node_id;
   std::string address;  // its advertise address
   std::string http_address;  // its HTTP admin API, from its hello or hello ack
@@ -58,9 +63,12 @@ struct Peer {
   bool routes_delivered = false;
   bool snapshot_requested = false;
   bool need_full_resync = false;  // revived after being declared down: routes, clients, retained
-  ForwardBuffer out;               // what we forward to it
+  ForwardLane* lane;               // what shards queued for it, not yet numbered (owned by lanes_)
+  ForwardBuffer out;               // numbered, written at least once or about to be; until acked
   ReceiveTracker in;               // what it forwards to us
   bool ack_dirty = false;
+  bool ack_woken = false;   // the ack writer was woken for the pending ack
+  int64_t last_ack_ms = 0;  // steady clock: when the ack writer last took an ack
   std::shared_ptr<Link> out_link;  // forward lane of our stream to it
   grpc::ClientContext* out_ctx = nullptr;
   std::string out_dialer;          // address of the dialer owning out_link
@@ -134,8 +142,11 @@ class ClusterNode::Impl : public std::enable_shared_from_this<ClusterNode::Impl>
   void OnInboundClosed(const std::string& node_id, const Link* link);
   void OnForwardLaneFrame(const std::string& node_id, v1::Frame&& frame);
   void OnReverseLaneFrame(const std::string& node_id, v1::Frame&& frame);
-  void PullForwardLane(const std::string& node_id, std::vector<v1::Frame>* frames);
-  void PullReverseLane(const std::string& node_id, std::vector<v1::Frame>* frames);
+  // The writers' on-demand frames (link.h), made on the writer's arena.
+  void PullForwardLane(const std::string& node_id, FrameArena* arena,
+                       std::vector<const v1::Frame*>* frames);
+  void PullReverseLane(const std::string& node_id, FrameArena* arena,
+                       std::vector<const v1::Frame*>* frames);
   void RunTimer();
 
   void CountAuthFailure();
@@ -176,8 +187,14 @@ class ClusterNode::Impl : public std::enable_shared_from_this<ClusterNode::Impl>
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UpdateReadyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Queues `e` for node_id; false when the peer is unknown, down or its buffer is full.
+  // Queues `e` for node_id without mu_; false when the peer is unknown, down or its budget spent.
   bool EnqueueForward(const std::string& node_id, ForwardBuffer::Entry e);
+  // Opens the peer's lane while it is alive and this node runs, closes it otherwise.
+  void SyncLaneLocked(Peer& peer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ack/Rewind of the peer's buffer, returning the freed bytes to its lane's budget.
+  std::vector<int64_t> AckForwardsLocked(Peer& peer, uint64_t acked)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RewindForwardsLocked(Peer& peer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs fn on the notifier thread, after every callback queued before it.
   void Notify(std::function<void()> fn);
   void RunNotifier();
@@ -204,6 +221,9 @@ class ClusterNode::Impl : public std::enable_shared_from_this<ClusterNode::Impl>
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   ClusterStats stats_ ABSL_GUARDED_BY(mu_);
+  // Found without mu_ by Forward; inserted under mu_ (GetPeerLocked).
+  LaneDirectory lanes_;
+  std::atomic<uint64_t> unknown_peer_forwards_{0};  // refused: no lane for that node id
   std::vector<std::unique_ptr<Dialer>> retired_dialers_ ABSL_GUARDED_BY(mu_);
 
   std::thread timer_thread_;

@@ -29,21 +29,51 @@ void ClusterNode::Impl::AddLocalRoute(const std::string& filter, bool add) {
   BroadcastLocked(frame);
 }
 
+// The publish path: no cluster mutex, one slot mutex of this thread's own (forward_lane.h).
 bool ClusterNode::Impl::EnqueueForward(const std::string& node_id, ForwardBuffer::Entry e) {
-  absl::MutexLock lock(&mu_);
-  Peer* peer = FindPeerLocked(node_id);
-  bool ok = false;
-  if (peer != nullptr && peer->state == Peer::State::kAlive && !stopping_) {
-    e.queued_at_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::steady_clock::now().time_since_epoch()).count();
-    ok = peer->out.Push(std::move(e));
-    if (ok) {
-      ++peer->forwarded_to;
-      if (peer->out_link) peer->out_link->Wake();
-    }
+  ForwardLane* lane = lanes_.Find(node_id);
+  if (lane == nullptr) {
+    unknown_peer_forwards_.fetch_add(1, std::memory_order_relaxed);
+    return false;
   }
-  if (!ok) ++stats_.forwards_rejected;
-  return ok;
+  switch (lane->Push(std::move(e))) {
+    case ForwardLane::PushResult::kQueuedWake:
+      lane->Wake();
+      return true;
+    case ForwardLane::PushResult::kQueued: return true;
+    case ForwardLane::PushResult::kClosed:
+    case ForwardLane::PushResult::kFull: return false;
+  }
+  return false;
+}
+
+void ClusterNode::Impl::SyncLaneLocked(Peer& peer) {
+  peer.lane->SetOpen(peer.state == Peer::State::kAlive && !stopping_);
+}
+
+std::vector<int64_t> ClusterNode::Impl::AckForwardsLocked(Peer& peer, uint64_t acked) {
+  size_t before = peer.out.bytes();
+  std::vector<int64_t> queued_at = peer.out.Ack(acked);
+  peer.lane->Release(before - peer.out.bytes());
+  return queued_at;
+}
+
+void ClusterNode::Impl::RewindForwardsLocked(Peer& peer) {
+  size_t before = peer.out.bytes();
+  peer.out.Rewind();
+  peer.lane->Release(before - peer.out.bytes());
+}
+
+void LocalNode::DeliverForwardedBatch(std::vector<broker::RemoteDelivery> batch,
+                                      std::function<void()> done) {
+  auto remaining = std::make_shared<std::atomic<size_t>>(batch.size());
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  for (broker::RemoteDelivery& d : batch) {
+    DeliverForwarded(std::move(d.msg), d.to_subscribers, std::move(d.shared_filters),
+                     [remaining, shared_done] {
+                       if (remaining->fetch_sub(1) == 1 && *shared_done) (*shared_done)();
+                     });
+  }
 }
 
 void ClusterNode::Impl::Forward(const std::string& node_id, broker::MessagePtr msg,
@@ -54,7 +84,11 @@ void ClusterNode::Impl::Forward(const std::string& node_id, broker::MessagePtr m
   for (const std::string& s : shared_filters) e.bytes += s.size();
   e.msg = std::move(msg);
   e.to_subscribers = to_subscribers;
-  e.shared_filters = std::move(shared_filters);
+  if (!shared_filters.empty()) {
+    auto extra = std::make_shared<ForwardBuffer::Extra>();
+    extra->shared_filters = std::move(shared_filters);
+    e.extra = std::move(extra);
+  }
   bool ok = EnqueueForward(node_id, std::move(e));
   if (on_queued) on_queued(ok);
 }
@@ -65,7 +99,9 @@ void ClusterNode::Impl::ForwardToSession(const std::string& node_id, broker::Mes
   ForwardBuffer::Entry e;
   e.bytes = msg->topic.size() + msg->payload.size() + target.client_id.size() + 64;
   e.msg = std::move(msg);
-  e.target = std::move(target);
+  auto extra = std::make_shared<ForwardBuffer::Extra>();
+  extra->target = std::move(target);
+  e.extra = std::move(extra);
   bool ok = EnqueueForward(node_id, std::move(e));
   if (on_queued) on_queued(ok);
 }
@@ -154,6 +190,7 @@ void ClusterNode::Impl::TickLocked(int64_t now, std::vector<std::function<void()
   hb.mutable_heartbeat()->set_sent_at_ms(WallMs());
   BroadcastLocked(hb);
   for (auto& [id, p] : peers_) {
+    if (p->ack_dirty && p->in_link) p->in_link->Wake();  // an ack held back by kAckIntervalMs
     if (p->state == Peer::State::kAlive && now - p->last_heard_ms > options_.failure_timeout_ms) {
       spdlog::warn("cluster: {} silent for {} ms: down", id, now - p->last_heard_ms);
       DropPeerLocked(*p, Peer::State::kDown);
@@ -224,9 +261,9 @@ std::vector<ClusterNode::MemberInfo> ClusterNode::Impl::Members() const {
       case Peer::State::kLeft: m.state = "left"; break;
     }
     m.routes = p->routes.filters().size();
-    m.forwarded_to = p->forwarded_to;
+    m.forwarded_to = p->lane->Accepted();
     m.received_from = p->received_from;
-    m.queue_depth = p->out.size();
+    m.queue_depth = p->out.size() + p->lane->Pending();
     out.push_back(std::move(m));
   }
   return out;
@@ -234,7 +271,10 @@ std::vector<ClusterNode::MemberInfo> ClusterNode::Impl::Members() const {
 
 ClusterStats ClusterNode::Impl::Stats() const {
   absl::MutexLock lock(&mu_);
-  return stats_;
+  ClusterStats out = stats_;
+  out.forwards_rejected = unknown_peer_forwards_.load(std::memory_order_relaxed);
+  lanes_.ForEach([&](const ForwardLane& lane) { out.forwards_rejected += lane.Refused(); });
+  return out;
 }
 
 std::string ClusterNode::Impl::bound_address() const {

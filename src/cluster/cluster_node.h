@@ -70,6 +70,11 @@ class LocalNode {
   virtual void DeliverForwarded(broker::MessagePtr msg, bool to_subscribers,
                                 std::vector<std::string> shared_filters,
                                 std::function<void()> done) = 0;
+  // A whole forward batch at once, in the order the sender queued it; done() once every message
+  // is handed to local sessions. The default calls DeliverForwarded per message; the broker's
+  // adapter overrides it to post one task per shard instead of one per message.
+  virtual void DeliverForwardedBatch(std::vector<broker::RemoteDelivery> batch,
+                                     std::function<void()> done);
   // Deliver to one local session only (it moved here from the sender, which still received
   // messages for it); done() once handed to the session or given up.
   virtual void DeliverToSession(broker::MessagePtr msg, broker::SessionTarget target,
@@ -101,7 +106,8 @@ struct ClusterStats {
   uint64_t forwards_resent = 0;
   uint64_t forwards_received = 0;
   uint64_t forwards_duplicate = 0;        // dropped by (origin, incarnation, seq) de-duplication
-  uint64_t forwards_rejected = 0;         // on_queued(false): unknown/down peer or buffer full
+  uint64_t forwards_rejected = 0;         // on_queued(false): unknown/down peer or budget spent
+  uint64_t forward_batches_sent = 0;      // stream frames carrying forwards (batches)
   // Forward round trip (queued here -> acked by the peer), histogram with upper bounds
   // kForwardLatencyBoundsMs; the last bucket is +Inf.
   static constexpr int kForwardLatencyBoundsMs[] = {1, 2, 5, 10, 25, 50, 100, 250, 1000};

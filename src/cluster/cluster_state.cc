@@ -87,16 +87,21 @@ bool ReceiveTracker::Accept(uint64_t incarnation, uint64_t seq) {
   }
   if (seq <= max_seen_) return false;
   max_seen_ = seq;
-  pending_.insert(seq);
+  pending_.push_back({seq, false});
   return true;
 }
 
 void ReceiveTracker::Done(uint64_t incarnation, uint64_t seq) {
-  if (incarnation == incarnation_) pending_.erase(seq);
+  if (incarnation != incarnation_) return;
+  auto it = std::lower_bound(pending_.begin(), pending_.end(), seq,
+                             [](const Pending& p, uint64_t s) { return p.seq < s; });
+  if (it == pending_.end() || it->seq != seq) return;
+  it->done = true;
+  while (!pending_.empty() && pending_.front().done) pending_.pop_front();
 }
 
 uint64_t ReceiveTracker::Acked() const {
-  return pending_.empty() ? max_seen_ : *pending_.begin() - 1;
+  return pending_.empty() ? max_seen_ : pending_.front().seq - 1;
 }
 
 bool ClientRegistry::AddRemote(const std::string& node_id, const std::string& client_id,

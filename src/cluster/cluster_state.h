@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -45,15 +46,20 @@ class RouteSet {
 // until the peer acks them (cumulative ack), QoS 0 ones are sent at most once.
 class ForwardBuffer {
  public:
+  // What few forwards carry: kept off the common entry, which stays small (a deque block holds
+  // several) and is copied cheaply by the writer.
+  struct Extra {
+    std::vector<std::string> shared_filters;
+    std::optional<broker::SessionTarget> target;  // for one moved session only
+  };
   struct Entry {
     uint64_t seq = 0;
     broker::MessagePtr msg;
-    bool to_subscribers = false;
-    std::vector<std::string> shared_filters;
-    std::optional<broker::SessionTarget> target;  // for one moved session only
+    std::shared_ptr<const Extra> extra;  // null for a forward to ordinary subscribers only
     size_t bytes = 0;
+    int64_t queued_at_us = 0;  // when the writer took it from the lane
+    bool to_subscribers = false;
     bool sent_once = false;
-    int64_t queued_at_us = 0;
   };
 
   explicit ForwardBuffer(size_t capacity_bytes) : capacity_(capacity_bytes) {}
@@ -97,7 +103,13 @@ class ReceiveTracker {
  private:
   uint64_t incarnation_ = 0;
   uint64_t max_seen_ = 0;
-  std::set<uint64_t> pending_;
+  // Accepted and not yet delivered, in accept order, which is increasing sequence order: a deque
+  // with done flags instead of a set, so the common case allocates nothing per message.
+  struct Pending {
+    uint64_t seq;
+    bool done;
+  };
+  std::deque<Pending> pending_;
 };
 
 // Who holds which client id. A registration's version is (connected_at_ms, node id): the newest

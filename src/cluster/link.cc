@@ -45,7 +45,9 @@ bool Link::broken() const {
 }
 
 void Link::Run() {
-  std::vector<v1::Frame> frames;
+  std::vector<v1::Frame> queued;
+  std::vector<const v1::Frame*> frames;
+  FrameArena arena;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -53,15 +55,16 @@ void Link::Run() {
       cv_.notify_all();  // Flush() waiters
       cv_.wait(lock, [this] { return closing_ || !queue_.empty() || woken_; });
       if (closing_) return;
-      frames.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+      queued.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
       queue_.clear();
       woken_ = false;
       writing_ = true;
     }
     // Control frames first: a snapshot or delta queued before a forward batch stays before it.
-    pull_(&frames);
-    for (const v1::Frame& frame : frames) {
-      if (!write_(frame)) {
+    for (const v1::Frame& frame : queued) frames.push_back(&frame);
+    pull_(&arena, &frames);
+    for (const v1::Frame* frame : frames) {
+      if (!write_(*frame)) {
         std::lock_guard<std::mutex> lock(mu_);
         broken_ = true;
         writing_ = false;
@@ -71,6 +74,8 @@ void Link::Run() {
       }
     }
     frames.clear();
+    queued.clear();
+    arena.Reset();
     std::unique_lock<std::mutex> lock(mu_);
     if (broken_) {
       cv_.wait(lock, [this] { return closing_; });

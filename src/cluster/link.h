@@ -14,13 +14,15 @@
 #include <vector>
 
 #include "cluster.pb.h"
+#include "cluster/frame_arena.h"
 
 namespace meshmq::cluster {
 
 class Link {
  public:
   using WriteFn = std::function<bool(const v1::Frame&)>;
-  using PullFn = std::function<void(std::vector<v1::Frame>*)>;
+  // Appends frames made on `arena`; they stay valid until they are written.
+  using PullFn = std::function<void(FrameArena* arena, std::vector<const v1::Frame*>*)>;
 
   Link(WriteFn write, PullFn pull);
   ~Link();  // Close()

@@ -8,6 +8,7 @@
 
 #include "cluster.grpc.pb.h"
 #include "cluster/cluster_impl.h"
+#include "cluster/frame_arena.h"
 #include "spdlog/spdlog.h"
 
 namespace meshmq::cluster {
@@ -89,14 +90,18 @@ class ClusterService final : public v1::Cluster::Service {
     const std::string node_id = hello.node_id();
     auto link = std::make_shared<cluster::Link>(
         [stream](const v1::Frame& f) { return stream->Write(f); },
-        [this, node_id](std::vector<v1::Frame>* frames) { impl_.PullReverseLane(node_id, frames); });
+        [this, node_id](FrameArena* arena, std::vector<const v1::Frame*>* frames) {
+          impl_.PullReverseLane(node_id, arena, frames);
+        });
     if (!impl_.OnInboundHello(hello, link, ctx, reply.mutable_hello_ack())) {
       return {grpc::StatusCode::UNAVAILABLE, "not accepting this peer now"};
     }
     if (stream->Write(reply)) {
       link->Start();
-      v1::Frame frame;
-      while (stream->Read(&frame)) impl_.OnForwardLaneFrame(node_id, std::move(frame));
+      FrameArena arena;
+      for (v1::Frame* frame = arena.Fresh(); stream->Read(frame); frame = arena.Fresh()) {
+        impl_.OnForwardLaneFrame(node_id, std::move(*frame));
+      }
     }
     impl_.OnInboundClosed(node_id, link.get());
     ctx->TryCancel();  // unblocks a writer stuck on a dead peer
@@ -146,13 +151,17 @@ static StreamEnd RunStream(ClusterNode::Impl& impl, Dialer* dialer, v1::Cluster:
       auto* raw = stream.get();
       link = std::make_shared<Link>(
           [raw](const v1::Frame& f) { return raw->Write(f); },
-          [&impl, node_id](std::vector<v1::Frame>* fs) { impl.PullForwardLane(node_id, fs); });
+          [&impl, node_id](FrameArena* arena, std::vector<const v1::Frame*>* fs) {
+            impl.PullForwardLane(node_id, arena, fs);
+          });
       std::vector<broker::MessagePtr> retained = impl.local().RetainedSnapshot();
       if (impl.OnOutboundHello(dialer, ack.hello_ack(), link, &ctx, std::move(retained))) {
         spdlog::info("cluster: connected to {} at {}", node_id, dialer->address);
         link->Start();
-        v1::Frame in;
-        while (stream->Read(&in)) impl.OnReverseLaneFrame(node_id, std::move(in));
+        FrameArena arena;
+        for (v1::Frame* in = arena.Fresh(); stream->Read(in); in = arena.Fresh()) {
+          impl.OnReverseLaneFrame(node_id, std::move(*in));
+        }
         spdlog::info("cluster: stream to {} at {} closed", node_id, dialer->address);
         impl.OnOutboundClosed(node_id, link.get());
       } else {
@@ -331,6 +340,7 @@ void ClusterNode::Impl::Stop(bool graceful_leave) {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    for (auto& [id, p] : peers_) SyncLaneLocked(*p);  // refuse forwards from now on
     for (auto& [address, d] : dialers_) dialers.push_back(std::move(d));
     for (auto& d : retired_dialers_) dialers.push_back(std::move(d));
     dialers_.clear();

@@ -141,6 +141,9 @@ void RenderClusterCounters(const ClusterMetrics& c, PrometheusWriter& w) {
             D(c.forwards_duplicate));
   w.Counter("meshmq_cluster_forwards_rejected_total",
             "Forwards refused: peer unknown or down, or its buffer full.", D(c.forwards_rejected));
+  w.Counter("meshmq_cluster_forward_batches_sent_total",
+            "Stream frames carrying forwards (forwards_sent / this = mean batch size).",
+            D(c.forward_batches_sent));
   w.Counter("meshmq_cluster_route_deltas_sent_total", "Route changes sent to peers.",
             D(c.route_deltas_sent));
   w.Counter("meshmq_cluster_route_deltas_received_total", "Route changes received from peers.",

@@ -94,6 +94,37 @@ class ClusterRoutingTest(ClusterTestCase):
             info.wait_for_publish(5)
         self.assertEqual(got, [b"%d" % i for i in range(500)])
 
+    def test_qos1_burst_from_several_publishers_complete_and_in_order_per_publisher(self):
+        # Publishers on different connections (so different shards of node1) share one peer lane
+        # and its batches: each publisher's messages must still arrive complete and in order.
+        # 800 in all: under the subscriber session's default queue bound (1000), so none may drop.
+        n_pubs, n_msgs = 4, 200
+        sub = self.client(self.n2)
+        sub.subscribe("burst/+", 1)
+        pubs = [self.client(self.n1) for _ in range(n_pubs)]
+        self.wait_route(pubs[0], "burst/0", [sub])
+        start = time.monotonic()
+        infos = []
+        for i in range(n_msgs):
+            for p, pub in enumerate(pubs):
+                infos.append(pub.publish("burst/%d" % p, b"%d:%d" % (p, i), 1, wait=False))
+        got = sub.messages.wait_for(n_pubs * n_msgs, timeout=30)
+        print("\n  %d QoS 1 messages from %d publishers node1 -> node2 in %.0f ms"
+              % (n_pubs * n_msgs, n_pubs, (time.monotonic() - start) * 1000))
+        for info in infos:
+            info.wait_for_publish(5)
+        time.sleep(0.3)  # a duplicate would arrive now
+        per_pub = {}
+        for m in sub.messages.items:
+            if m.payload == PROBE:
+                continue
+            p, i = m.payload.split(b":")
+            self.assertEqual(m.topic, "burst/%s" % p.decode())
+            per_pub.setdefault(int(p), []).append(int(i))
+        self.assertEqual(sorted(per_pub), list(range(n_pubs)))
+        for p in range(n_pubs):
+            self.assertEqual(per_pub[p], list(range(n_msgs)), "publisher %d" % p)
+
     def test_unsubscribe_removes_route_and_stops_delivery(self):
         topic = "unsub/t"
         base1, base3 = self.n1.peer_routes("node2"), self.n3.peer_routes("node2")
