@@ -19,14 +19,15 @@ std::optional<bool> Client::LocalVerdict(auth::Action action, std::string_view t
   auth::AuthService* service = shard_.broker().auth();
   if (service == nullptr || superuser_) return true;
   uint64_t generation = service->generation();
-  if (!acl_ || generation != acl_generation_) {
-    acl_ = service->acl();  // only after a reload: no lock per publish
-    acl_generation_ = generation;
+  AclState& state = Acl();
+  if (!state.acl || generation != state.generation) {
+    state.acl = service->acl();  // only after a reload: no lock per publish
+    state.generation = generation;
   }
   auth::HttpAuthBackend* http = service->http_acl();
-  if (http == nullptr) return acl_->Allowed(Identity(), action, topic_or_filter);
+  if (http == nullptr) return state.acl->Allowed(Identity(), action, topic_or_filter);
   // Explicit rules of the ACL file win; what they leave open goes to the HTTP service.
-  if (std::optional<bool> rule = acl_->Match(Identity(), action, topic_or_filter)) return rule;
+  if (std::optional<bool> rule = state.acl->Match(Identity(), action, topic_or_filter)) return rule;
   return http->CachedAcl(Identity(), action, topic_or_filter);
 }
 
@@ -67,7 +68,7 @@ void Client::FetchAcl(std::vector<AclQuery> queries, void (Client::*then)()) {
   fetch->remaining = queries.size();
   fetch->queries = std::move(queries);
   acl_waiting_ = true;
-  const uint64_t seq = ++acl_fetch_seq_;
+  const uint64_t seq = ++Acl().fetch_seq;
   Shard* home = &shard_;
   const uint64_t my_id = id_;
   auth::HttpAuthBackend* http = shard_.broker().auth()->http_acl();
@@ -81,12 +82,12 @@ void Client::FetchAcl(std::vector<AclQuery> queries, void (Client::*then)()) {
       if (fetch->remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
       boost::asio::post(home->io(), [fetch, home, my_id, seq, then] {
         Client* c = home->FindClient(my_id);
-        if (c == nullptr || c->acl_fetch_seq_ != seq || c->state_ == State::kClosed) return;
-        c->acl_fetched_.clear();
+        if (c == nullptr || c->Acl().fetch_seq != seq || c->state_ == State::kClosed) return;
+        c->Acl().fetched.clear();
         for (size_t k = 0; k < fetch->queries.size(); ++k) {
           std::string key(1, static_cast<char>(fetch->queries[k].action));
           key += fetch->queries[k].topic;
-          c->acl_fetched_[key] = fetch->verdicts[k] != 0;
+          c->Acl().fetched[key] = fetch->verdicts[k] != 0;
         }
         c->acl_waiting_ = false;
         (c->*then)();
@@ -106,12 +107,12 @@ void Client::Process(codec::Packet&& packet) {
 }
 
 void Client::DrainAfterFetch() {
-  // The packet that waited is first in pending_ and its verdicts are in acl_fetched_.
+  // The packet that waited is first in pending_ and its verdicts are in Acl().fetched.
   if (state_ != State::kConnected || pending_.empty()) return;
   codec::Packet packet = std::move(pending_.front());
   pending_.pop_front();
   SafeDispatch(std::move(packet));
-  acl_fetched_.clear();  // verdicts are for that packet only; the cache serves the next ones
+  if (acl_state_) acl_state_->fetched.clear();  // verdicts are for that packet only; the cache serves the next ones
   DrainPending();
 }
 

@@ -169,12 +169,21 @@ class Client {
   uint64_t claim_token_ = 0;
   bool has_username_ = false;
   bool trace_ = false;  // this client's packets are logged (--trace-clients)
-  std::shared_ptr<const auth::Acl> acl_;  // cached snapshot; refreshed when the generation moves
-  uint64_t acl_generation_ = ~uint64_t{0};
+  // ACL state, on the heap and created on the first ACL check: a broker without auth (and so
+  // most idle connections) carries one pointer instead of 40 bytes.
+  struct AclState {
+    std::shared_ptr<const auth::Acl> acl;  // cached snapshot; refreshed when the generation moves
+    uint64_t generation = ~uint64_t{0};
+    uint64_t fetch_seq = 0;
+    LazyMap<std::string, bool> fetched;  // verdicts for the packet that waited
+  };
+  AclState& Acl() {
+    if (!acl_state_) acl_state_ = std::make_unique<AclState>();
+    return *acl_state_;
+  }
+  std::unique_ptr<AclState> acl_state_;
   bool superuser_ = false;    // the HTTP auth backend said so: no ACL checks
   bool acl_waiting_ = false;  // an HTTP ACL fetch is out; incoming packets queue in pending_
-  uint64_t acl_fetch_seq_ = 0;
-  LazyMap<std::string, bool> acl_fetched_;  // verdicts for the packet that waited
   std::unique_ptr<codec::Properties> connack_props_;  // between HandleConnect and FinishConnect
 
   // Keep alive [MQTT-3.1.2-24]: closed after 1.5 x keep_alive_s_ without a packet.

@@ -185,7 +185,8 @@ void Client::CheckWillThenClaim() {
 }
 
 codec::ReasonCode Client::DenialCode() const {
-  return acl_ && acl_->hide_denials() ? ReasonCode::kUnspecifiedError : ReasonCode::kNotAuthorized;
+  bool hide = acl_state_ && acl_state_->acl && acl_state_->acl->hide_denials();
+  return hide ? ReasonCode::kUnspecifiedError : ReasonCode::kNotAuthorized;
 }
 
 SessionOwner Client::Owner() const {
@@ -198,8 +199,9 @@ bool Client::BuiltInAuthorized(auth::Action action, std::string_view topic_or_fi
   // The HTTP ACL's answer, fetched before this packet was dispatched (acl_fetch.cc).
   std::string key(1, static_cast<char>(action));
   key.append(topic_or_filter);
-  auto it = acl_fetched_.find(key);
-  return it != acl_fetched_.end() && it->second;  // not fetched: cannot happen; deny
+  if (!acl_state_) return false;  // not fetched: cannot happen; deny
+  auto it = acl_state_->fetched.find(key);
+  return it != acl_state_->fetched.end() && it->second;  // not fetched: cannot happen; deny
 }
 
 // Finds this client id's session wherever it is on this node, or asks the cluster, then
@@ -299,12 +301,12 @@ void Client::FinishConnect(Session& session, bool session_present) {
     for (const auto& [filter, sub] : session.subscriptions) subs.push_back(sub);
     for (const auto& sub : subs) shard_.Subscribe(session, sub);
   }
-  session.expiry_timer.cancel();
-  if (session.pending_will) {
+  session.CancelTimers();
+  if (SessionRare* rare = session.rare()) {
     // The client came back before its will delay ended: no will [MQTT-3.1.3-9].
-    session.pending_will.reset();
-    session.will_timer.cancel();
+    rare->pending_will.reset();
   }
+  session.TrimRare();  // an online session needs none of it unless it just moved here
   state_ = State::kConnected;
   last_packet_at_ = std::chrono::steady_clock::now();
   shard_.SyncSessionToStore(session);
