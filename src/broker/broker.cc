@@ -84,8 +84,7 @@ void Broker::Stop() {
       for (Client* c : clients) c->CloseWith(codec::ReasonCode::kServerShuttingDown);
       s->StopDeadlines();
       s->ForEachSession([](Session& session) {
-        session.expiry_timer.cancel();
-        session.will_timer.cancel();
+        session.CancelTimers();
       });
     });
   }
@@ -242,7 +241,7 @@ void Broker::TakeOverSession(const std::string& client_id, const std::string& to
   Shard* s = shards_[owner].get();
   boost::asio::post(s->io(), [s, client_id, to_node, done = std::move(done)] {
     std::optional<SessionState> state;
-    if (Session* session = s->FindSession(client_id); session && session->moved_to.empty()) {
+    if (Session* session = s->FindSession(client_id); session && !session->moved()) {
       if (session->client != nullptr) {
         session->client->CloseWith(codec::ReasonCode::kSessionTakenOver);
       }

@@ -159,17 +159,18 @@ void Client::DetachSession(bool publish_will) {
     } else {
       // Will Delay Interval [MQTT-3.1.3-9]: sent when the delay or the session ends, whichever
       // comes first; cancelled if the client resumes the session before.
-      session.pending_will = std::move(will_);
+      SessionRare& rare = session.Rare();
+      rare.pending_will = std::move(will_);
       uint32_t wait = std::min(delay, session.expiry_interval_s);
-      session.will_timer.expires_after(std::chrono::seconds(wait));
+      rare.will_timer.expires_after(std::chrono::seconds(wait));
       Shard* shard = &shard_;
       std::string id = client_id_;
-      session.will_timer.async_wait([shard, id](const boost::system::error_code& ec) {
+      rare.will_timer.async_wait([shard, id](const boost::system::error_code& ec) {
         if (ec) return;
         Session* s = shard->FindSession(id);
-        if (s == nullptr || !s->pending_will) return;
-        codec::Will will = std::move(*s->pending_will);
-        s->pending_will.reset();
+        if (s == nullptr || s->pending_will() == nullptr) return;
+        codec::Will will = std::move(*s->pending_will());
+        s->rare()->pending_will.reset();
         shard->PublishWill(will, id);
       });
     }

@@ -291,12 +291,12 @@ void Client::FinishConnect(Session& session, bool session_present) {
     for (const auto& [filter, sub] : session.subscriptions) subs.push_back(sub);
     for (const auto& sub : subs) shard_.Subscribe(session, sub);
   }
-  session.expiry_timer.cancel();
-  if (session.pending_will) {
+  session.CancelTimers();
+  if (SessionRare* rare = session.rare()) {
     // The client came back before its will delay ended: no will [MQTT-3.1.3-9].
-    session.pending_will.reset();
-    session.will_timer.cancel();
+    rare->pending_will.reset();
   }
+  session.TrimRare();  // an online session needs none of it unless it just moved here
   state_ = State::kConnected;
   last_packet_at_ = std::chrono::steady_clock::now();
   shard_.SyncSessionToStore(session);

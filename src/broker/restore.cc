@@ -56,7 +56,7 @@ void Shard::RestoreSession(LoadedSession loaded) {
   // Subscriptions go into the index (and announce routes to the other shards and the cluster),
   // so messages published before the client returns are queued for it.
   for (const auto& sub : subs) {
-    session.subscriptions.insert_or_assign(sub.request.filter, sub);
+    session.subscriptions.InsertOrAssign(sub);
     AddSubscriber(session, sub);
   }
   if (session.expiry_interval_s == 0xFFFFFFFFu) return;  // never expires

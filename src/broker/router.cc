@@ -249,7 +249,7 @@ bool Shard::DeliverToSharedMember(const MessagePtr& msg, const std::string& key,
 }
 
 void Shard::Deliver(Session& session, Delivery delivery, bool passed_on) {
-  if ((passed_on || !session.moved_to.empty() || session.move_dedup) &&
+  if ((passed_on || (session.rare() && (session.moved() || session.rare()->move_dedup))) &&
       !AdmitAfterMove(session, delivery, passed_on)) {
     return;  // passed on to the session's new node, or a copy already delivered (session_move.cc)
   }

@@ -41,7 +41,7 @@ SessionState Session::Export() const {
   state.queue.assign(queue.begin(), queue.end());
   state.incoming_qos2.assign(incoming_qos2.begin(), incoming_qos2.end());
   state.next_packet_id = next_packet_id;
-  if (pending_will) state.pending_will = *pending_will;
+  if (codec::Will* will = pending_will()) state.pending_will = *will;
   return state;
 }
 
@@ -55,9 +55,11 @@ void Session::Import(SessionState state) {
   incoming_qos2.clear();
   incoming_qos2.insert(state.incoming_qos2.begin(), state.incoming_qos2.end());
   next_packet_id = state.next_packet_id == 0 ? 1 : state.next_packet_id;
-  pending_will = state.pending_will
-                     ? std::make_unique<codec::Will>(std::move(*state.pending_will))
-                     : nullptr;
+  if (state.pending_will) {
+    Rare().pending_will = std::make_unique<codec::Will>(std::move(*state.pending_will));
+  } else if (rare_) {
+    rare_->pending_will.reset();
+  }
   StartMoveDedup(*this);
 }
 

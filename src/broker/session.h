@@ -20,16 +20,12 @@
 #include "broker/lazy_map.h"
 #include "broker/lazy_timer.h"
 #include "broker/message.h"
+#include "broker/subscription_map.h"
 #include "codec/packets.h"
 
 namespace meshmq::broker {
 
 class Client;
-
-struct StoredSubscription {
-  codec::SubscribeRequest request;  // filter as subscribed, "$share/g/f" included
-  uint32_t subscription_id = 0;     // v5 Subscription Identifier, 0 = none
-};
 
 // One message on its way to this session's client.
 struct Delivery {
@@ -74,36 +70,19 @@ struct SessionState {
   std::optional<codec::Will> pending_will;
 };
 
-struct Session {
-  explicit Session(std::string id, boost::asio::io_context& io)
-      : client_id(std::move(id)), expiry_timer(io), will_timer(io) {}
+// What few sessions ever use: a delayed will, the offline expiry timer, and the state of a move
+// between nodes. Allocated on first use (a session's client went away, or it moved), freed when
+// the client resumes and none of it is live, so an idle connected session pays one pointer
+// instead of ~130 bytes.
+struct SessionRare {
+  explicit SessionRare(boost::asio::io_context& io) : expiry_timer(io), will_timer(io) {}
 
-  std::string client_id;
-  SessionOwner owner;
-  codec::ProtocolVersion version = codec::ProtocolVersion::kV311;
-  // Seconds the session outlives its connection; 0xFFFFFFFF = never expires [MQTT-3.1.2-23].
-  uint32_t expiry_interval_s = 0;
-  absl::flat_hash_map<std::string, StoredSubscription> subscriptions;
-  // Most sessions never queue or hold a QoS 1/2 message: 8 bytes each until they do.
-  LazyDeque<OutboundInflight> inflight;
-  LazyDeque<Delivery> queue;
-  LazySet<uint16_t> incoming_qos2;
-  uint16_t next_packet_id = 1;
-  // Persistence (storage_port.h): whether the store holds this session.
-  bool stored = false;
-
-  auth::ClientInfo Identity() const {
-    return auth::ClientInfo{owner.username, owner.has_username, client_id, owner.address};
-  }
-
-  Client* client = nullptr;  // the live connection, nullptr while offline
-  uint64_t registry_token = 0;  // our claim on the client id in the ClientRegistry
   // Will waiting for its delay after a disconnect; on the heap (a Will is ~560 bytes).
   std::unique_ptr<codec::Will> pending_will;
-  LazyTimer expiry_timer;  // armed only while offline
+  LazyTimer expiry_timer;  // armed only while offline (and for a tombstone's polls)
   LazyTimer will_timer;
 
-  // Set when the session moved to that node (Shard::MoveSession): this object is then only a
+  // Set when the session moved to that node (Shard::MoveSession): the session is then only a
   // forwarding tombstone that keeps the subscriptions (and so this node's routes) a little longer
   // and passes whatever still arrives for them on to the new owner.
   std::string moved_to;
@@ -119,6 +98,57 @@ struct Session {
     absl::flat_hash_set<std::tuple<std::string, int64_t, uint64_t>> direct, passed_on;
   };
   std::unique_ptr<MoveDedup> move_dedup;
+};
+
+struct Session {
+  explicit Session(std::string id, boost::asio::io_context& io)
+      : client_id(std::move(id)), io_(&io) {}
+
+  std::string client_id;
+  SessionOwner owner;
+  codec::ProtocolVersion version = codec::ProtocolVersion::kV311;
+  // Seconds the session outlives its connection; 0xFFFFFFFF = never expires [MQTT-3.1.2-23].
+  uint32_t expiry_interval_s = 0;
+  // Usually one subscription: a vector, no hash table (subscription_map.h).
+  SubscriptionMap subscriptions;
+  // Most sessions never queue or hold a QoS 1/2 message: 8 bytes each until they do.
+  LazyDeque<OutboundInflight> inflight;
+  LazyDeque<Delivery> queue;
+  LazySet<uint16_t> incoming_qos2;
+  uint16_t next_packet_id = 1;
+  // Persistence (storage_port.h): whether the store holds this session.
+  bool stored = false;
+
+  auth::ClientInfo Identity() const {
+    return auth::ClientInfo{owner.username, owner.has_username, client_id, owner.address};
+  }
+
+  Client* client = nullptr;  // the live connection, nullptr while offline
+  uint64_t registry_token = 0;  // our claim on the client id in the ClientRegistry
+
+  // The rarely used part, created on first call.
+  SessionRare& Rare() {
+    if (!rare_) rare_ = std::make_unique<SessionRare>(*io_);
+    return *rare_;
+  }
+  SessionRare* rare() const { return rare_.get(); }
+  codec::Will* pending_will() const { return rare_ ? rare_->pending_will.get() : nullptr; }
+  // A forwarding tombstone (moved to another node)?
+  bool moved() const { return rare_ && !rare_->moved_to.empty(); }
+  // Cancels the expiry and will-delay timers (if they were ever armed).
+  void CancelTimers() {
+    if (rare_) {
+      rare_->expiry_timer.cancel();
+      rare_->will_timer.cancel();
+    }
+  }
+  // Frees the rare part when nothing in it is live any more (timers cancelled, no pending will,
+  // not moving): pending timer handlers look the session up by id, so none holds a pointer in.
+  void TrimRare() {
+    if (rare_ && !rare_->pending_will && rare_->moved_to.empty() && !rare_->move_dedup) {
+      rare_.reset();
+    }
+  }
 
   // Next packet id not used by an inflight message [MQTT-2.2.1-3].
   uint16_t AllocatePacketId();
@@ -129,6 +159,10 @@ struct Session {
   // Replaces queues, inflight and ids; subscriptions are NOT imported here because they must be
   // indexed by the shard (Shard::Subscribe), which the caller does. Starts move_dedup.
   void Import(SessionState state);
+
+ private:
+  boost::asio::io_context* io_;
+  std::unique_ptr<SessionRare> rare_;
 };
 
 // Starts the session's move_dedup window (session_move.cc).

@@ -50,21 +50,23 @@ SessionState Shard::MoveSession(Session& session, const std::string& to_node) {
   Add(stats_.inflight, -static_cast<int64_t>(session.inflight.size()));
   session.inflight.clear();
   session.queue.clear();
-  session.pending_will.reset();  // the new owner has it (in `state`)
-  session.will_timer.cancel();
-  session.moved_to = to_node;
-  session.moved_at_ms = SteadyNowMs();
-  session.moved_covered_at_ms = 0;
+  SessionRare& rare = session.Rare();
+  rare.pending_will.reset();  // the new owner has it (in `state`)
+  rare.will_timer.cancel();
+  rare.moved_to = to_node;
+  rare.moved_at_ms = SteadyNowMs();
+  rare.moved_covered_at_ms = 0;
   CheckMovedSession(session.client_id);
   return state;
 }
 
 void Shard::CheckMovedSession(const std::string& client_id) {
   Session* session = FindSession(client_id);
-  if (session == nullptr || session->moved_to.empty()) return;
+  if (session == nullptr || !session->moved()) return;
+  SessionRare& rare = *session->rare();
   int64_t now = SteadyNowMs();
   bool covered = true;
-  auto it = remote_filters_.find(session->moved_to);
+  auto it = remote_filters_.find(rare.moved_to);
   for (const auto& [filter, sub] : session->subscriptions) {
     if (it == remote_filters_.end() ||
         std::find(it->second.begin(), it->second.end(), filter) == it->second.end()) {
@@ -72,27 +74,28 @@ void Shard::CheckMovedSession(const std::string& client_id) {
       break;
     }
   }
-  if (covered && session->moved_covered_at_ms == 0) session->moved_covered_at_ms = now;
-  bool done = (covered && now - session->moved_covered_at_ms >= kMovedGraceMs) ||
-              now - session->moved_at_ms >= kMovedMaxMs;
+  if (covered && rare.moved_covered_at_ms == 0) rare.moved_covered_at_ms = now;
+  bool done = (covered && now - rare.moved_covered_at_ms >= kMovedGraceMs) ||
+              now - rare.moved_at_ms >= kMovedMaxMs;
   if (done) {
     spdlog::debug("session {}: forwarding tombstone to {} ends after {} ms{}", client_id,
-                  session->moved_to, now - session->moved_at_ms, covered ? "" : " (timeout)");
+                  rare.moved_to, now - rare.moved_at_ms, covered ? "" : " (timeout)");
     DestroySession(*session, /*release_id=*/false);
     return;
   }
-  session->expiry_timer.expires_after(std::chrono::milliseconds(kMovedPollMs));
-  session->expiry_timer.async_wait([this, client_id](const boost::system::error_code& ec) {
+  rare.expiry_timer.expires_after(std::chrono::milliseconds(kMovedPollMs));
+  rare.expiry_timer.async_wait([this, client_id](const boost::system::error_code& ec) {
     if (!ec) CheckMovedSession(client_id);
   });
 }
 
 void StartMoveDedup(Session& session) {
-  session.move_dedup = std::make_unique<Session::MoveDedup>();
-  session.move_dedup->until_ms = SteadyNowMs() + kMoveDedupMs;
+  SessionRare& rare = session.Rare();
+  rare.move_dedup = std::make_unique<SessionRare::MoveDedup>();
+  rare.move_dedup->until_ms = SteadyNowMs() + kMoveDedupMs;
   auto seed = [&](const Delivery& d) {
     if (d.msg && d.msg->origin_seq != 0) {
-      session.move_dedup->direct.emplace(d.msg->origin_node, d.msg->timestamp_ms,
+      rare.move_dedup->direct.emplace(d.msg->origin_node, d.msg->timestamp_ms,
                                          d.msg->origin_seq);
     }
   };
@@ -101,25 +104,26 @@ void StartMoveDedup(Session& session) {
 }
 
 bool Shard::AdmitAfterMove(Session& session, Delivery& delivery, bool passed_on) {
-  if (!session.moved_to.empty()) {  // a forwarding tombstone: pass it on
+  SessionRare* rare = session.rare();
+  if (session.moved()) {  // a forwarding tombstone: pass it on
     if (ClusterPort* cluster = broker_.cluster()) {
       SessionTarget target{session.client_id, delivery.qos, delivery.retain,
                            std::move(delivery.subscription_ids)};
-      cluster->ForwardToSession(session.moved_to, std::move(delivery.msg), std::move(target),
+      cluster->ForwardToSession(rare->moved_to, std::move(delivery.msg), std::move(target),
                                 [](bool) {});
     }
     return false;
   }
-  if (session.move_dedup && SteadyNowMs() > session.move_dedup->until_ms) {
-    session.move_dedup.reset();
+  if (rare && rare->move_dedup && SteadyNowMs() > rare->move_dedup->until_ms) {
+    rare->move_dedup.reset();
   }
-  if (!session.move_dedup) {
+  if (!rare || !rare->move_dedup) {
     // Passed on, but this session was not moved here recently: it is a new one (clean start
     // discarded the moved state), whose subscriptions did not ask for this message.
     if (passed_on) stats_.Drop(DropReason::kNoSubscribers);
     return !passed_on;
   }
-  Session::MoveDedup& dedup = *session.move_dedup;
+  SessionRare::MoveDedup& dedup = *rare->move_dedup;
   if (!dedup.full && dedup.direct.size() + dedup.passed_on.size() > kMoveDedupMaxIds) {
     dedup.full = true;
     dedup.direct.clear();

@@ -54,7 +54,7 @@ Session* Shard::FindSession(const std::string& client_id) {
 }
 
 Session& Shard::CreateSession(const std::string& client_id) {
-  if (Session* old = FindSession(client_id); old != nullptr && !old->moved_to.empty()) {
+  if (Session* old = FindSession(client_id); old != nullptr && old->moved()) {
     DestroySession(*old, /*release_id=*/false);  // the client came back before the tombstone ended
   }
   auto session = std::make_unique<Session>(client_id, io_);
@@ -73,10 +73,10 @@ void Shard::DestroySession(Session& session, bool release_id) {
   std::vector<std::string> filters;
   for (const auto& [filter, sub] : session.subscriptions) filters.push_back(filter);
   for (const auto& filter : filters) Unsubscribe(session, filter);
-  if (session.pending_will) {
+  if (codec::Will* will = session.pending_will()) {
     // The session ends before the will delay does: the will goes now [MQTT-3.1.3-9].
-    PublishWill(*session.pending_will, session.client_id);
-    session.pending_will.reset();
+    PublishWill(*will, session.client_id);
+    session.rare()->pending_will.reset();
   }
   if (release_id) broker_.registry().Release(session.client_id, session.registry_token);
   if (session.client == nullptr) Add(stats_.sessions_offline, -1);
@@ -92,8 +92,10 @@ SessionState Shard::ExtractSession(Session& session) {
   session.queue.clear();
   // The new owner takes the pending will (in `state`): it is cancelled there if the client
   // resumes the session and sent if the session ends.
-  session.pending_will.reset();
-  session.will_timer.cancel();
+  if (SessionRare* rare = session.rare()) {
+    rare->pending_will.reset();
+    rare->will_timer.cancel();
+  }
   DestroySession(session, /*release_id=*/false);
   // The new owner stores the session again; our delete must be written before its writes can be.
   CommitNow();
@@ -102,10 +104,10 @@ SessionState Shard::ExtractSession(Session& session) {
 
 void Shard::ScheduleExpiry(Session& session, std::optional<std::chrono::milliseconds> after) {
   if (session.expiry_interval_s == 0xFFFFFFFFu) return;  // never expires
-  session.expiry_timer.expires_after(
-      after.value_or(std::chrono::seconds(session.expiry_interval_s)));
+  LazyTimer& timer = session.Rare().expiry_timer;
+  timer.expires_after(after.value_or(std::chrono::seconds(session.expiry_interval_s)));
   std::string id = session.client_id;
-  session.expiry_timer.async_wait([this, id](const boost::system::error_code& ec) {
+  timer.async_wait([this, id](const boost::system::error_code& ec) {
     if (!ec) OnSessionExpired(id);
   });
 }
@@ -139,16 +141,14 @@ void Shard::PublishWill(const codec::Will& will, const std::string& client_id) {
 }
 
 bool Shard::Subscribe(Session& session, const StoredSubscription& sub) {
-  auto [it, inserted] = session.subscriptions.insert_or_assign(sub.request.filter, sub);
+  bool inserted = session.subscriptions.InsertOrAssign(sub);
   AddSubscriber(session, sub);
   if (session.stored) Batch()->PutSubscription(index_, session.client_id, sub);
   return !inserted;
 }
 
 bool Shard::Unsubscribe(Session& session, const std::string& filter) {
-  auto it = session.subscriptions.find(filter);
-  if (it == session.subscriptions.end()) return false;
-  session.subscriptions.erase(it);
+  if (!session.subscriptions.Erase(filter)) return false;
   if (session.stored) Batch()->DeleteSubscription(index_, session.client_id, filter);
   RemoveSubscriber(session, filter);
   return true;

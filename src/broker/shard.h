@@ -84,7 +84,7 @@ class Shard {
   // Removes the session from this shard and returns its state (for a takeover elsewhere).
   SessionState ExtractSession(Session& session);
   // Like ExtractSession for a takeover by another node, but the session stays as a forwarding
-  // tombstone (Session::moved_to) until that node's routes for it are visible here plus a grace
+  // tombstone (SessionRare::moved_to) until that node's routes for it are visible here plus a grace
   // period: messages already on their way here are passed on instead of lost (session_move.cc).
   SessionState MoveSession(Session& session, const std::string& to_node);
   // A message the old owner of a session passed on after it moved here; waits briefly if the

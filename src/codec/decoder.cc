@@ -87,7 +87,7 @@ void Decoder::TopUpFromBorrowed() {
 }
 
 DecodeResult Decoder::Next() {
-  if (poisoned_) return Error(last_error_.reason, last_error_.detail);
+  if (poisoned_) return Error(last_error_->reason, last_error_->detail);
   std::size_t used = 0;
   if (consumed_ < buffer_.size()) {
     TopUpFromBorrowed();
@@ -155,7 +155,7 @@ DecodeResult Decoder::DecodeFront(std::string_view pending, std::size_t& used) {
   if (connect_version) version_ = *connect_version;
   if (result.status == DecodeStatus::kError) {
     poisoned_ = true;
-    last_error_ = result.error;
+    last_error_ = std::make_unique<DecodeError>(result.error);
     return result;
   }
   if (type == PacketType::kConnect) {
@@ -167,7 +167,7 @@ DecodeResult Decoder::DecodeFront(std::string_view pending, std::size_t& used) {
 
 DecodeResult Decoder::Poison(DecodeError error) {
   poisoned_ = true;
-  last_error_ = error;
+  last_error_ = std::make_unique<DecodeError>(error);
   return Error(error.reason, std::move(error.detail));
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -72,7 +73,9 @@ class Decoder {
   bool version_known_ = false;
   bool connect_seen_ = false;  // a second CONNECT is a Protocol Error [MQTT-3.1.0-2]
   bool poisoned_ = false;
-  DecodeError last_error_;  // repeated by Next() once poisoned
+  // Repeated by Next() once poisoned (set exactly when poisoned_); on the heap because every
+  // connection carries a decoder and almost none ever fails.
+  std::unique_ptr<DecodeError> last_error_;
   std::string buffer_;  // owned bytes; freed once everything in it was consumed
   std::size_t consumed_ = 0;
   std::string_view borrowed_;  // FeedBorrowed bytes not consumed yet
