@@ -43,7 +43,8 @@ if [ "${MESHMQ_SKIP_ASAN:-0}" != 1 ]; then
   # integration tests against an ASan+UBSan meshmq; the cluster, deployment and benchmark suites
   # run in the normal stage only, which keeps the whole CI run within its time budget.
   stage "build (ASan+UBSan)"
-  ASAN_TARGETS=(meshmq codec_test broker_test auth_test config_test)
+  # meshmq-bench: storage_durability_test loads the broker with it while it kills the broker.
+  ASAN_TARGETS=(meshmq meshmq-bench codec_test broker_test auth_test config_test)
   if [ ! -f build-asan/CMakeCache.txt ]; then
     cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMESHMQ_SANITIZE=ON
   fi
