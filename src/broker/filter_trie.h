@@ -8,6 +8,10 @@
 //
 // Filters are stored as given; the caller validates them first (codec::IsValidTopicFilter) and
 // strips "$share/{group}/". A malformed filter such as "a/#/b" is stored but can never match.
+//
+// A node does not keep its filter as a string (that was 32 bytes inline plus a heap copy per
+// filter, in every shard's trie): Match rebuilds a matched filter from the topic levels it walked
+// ('+' where it took a '+' branch), and only when the callback asks for it (MatchedFilter).
 #pragma once
 
 #include <cstddef>
@@ -34,6 +38,26 @@ class FilterTrie {
   FilterTrie(FilterTrie&&) noexcept = default;
   FilterTrie& operator=(FilterTrie&&) noexcept = default;
 
+  // The filter of one match, built from the walked topic levels on the first call of str()
+  // (the publish path only needs it for shared groups). Valid during the callback only.
+  class MatchedFilter {
+   public:
+    std::string_view str() const;
+    operator std::string_view() const { return str(); }  // NOLINT: reads like the old string
+
+   private:
+    friend class FilterTrie;
+    struct Step;
+    MatchedFilter(std::string_view topic, const Step* steps, int last, bool hash, std::string* buf)
+        : topic_(topic), steps_(steps), last_(last), hash_(hash), buf_(buf) {}
+    std::string_view topic_;
+    const Step* steps_;
+    int last_;   // index in steps_ of the matched node (of the parent of a '#' match)
+    bool hash_;  // the match is the '#' child of steps_[last_]
+    std::string* buf_;
+    mutable bool built_ = false;
+  };
+
   // Returns the value stored for `filter`, default-constructing it first if absent. The reference
   // stays valid until that filter is erased (nodes never move).
   V& GetOrCreate(std::string_view filter) {
@@ -41,7 +65,6 @@ class FilterTrie {
     ForEachLevel(filter, [&node](std::string_view level) { node = node->GetOrCreateChild(level); });
     if (!node->value) {
       node->value.emplace();
-      node->filter.assign(filter);
       ++size_;
     }
     return *node->value;
@@ -70,19 +93,21 @@ class FilterTrie {
   // Calls fn once for every stored filter matching `topic` [MQTT-4.7.1-2], [MQTT-4.7.1-3]:
   // '+' matches one level, '#' the rest including the parent level ("a/#" matches "a"), and a
   // wildcard in the first level does not match a topic starting with '$' [MQTT-4.7.2-1]. Empty
-  // levels are levels ("a//b", "/a"). fn is either fn(const V&) or
-  // fn(std::string_view filter, const V&); order of calls is unspecified. fn must not modify the
-  // trie's structure (GetOrCreate/Erase) during the walk.
+  // levels are levels ("a//b", "/a"). fn is fn(const V&), fn(const MatchedFilter&, const V&)
+  // (the filter built only if asked for) or fn(std::string_view filter, const V&); order of
+  // calls is unspecified. fn must not modify the trie's structure (GetOrCreate/Erase) during the
+  // walk.
   template <class F>
   void Match(std::string_view topic, F&& fn) const {
-    const_cast<FilterTrie*>(this)->MatchImpl(topic, [&fn](std::string_view f, V& v) {
+    const_cast<FilterTrie*>(this)->MatchImpl(topic, [&fn](const MatchedFilter& f, V& v) {
       Invoke(fn, f, static_cast<const V&>(v));
     });
   }
-  // Same, giving mutable access: fn(V&) or fn(std::string_view filter, V&).
+  // Same, giving mutable access: fn(V&), fn(const MatchedFilter&, V&) or
+  // fn(std::string_view filter, V&).
   template <class F>
   void Match(std::string_view topic, F&& fn) {
-    MatchImpl(topic, [&fn](std::string_view f, V& v) { Invoke(fn, f, v); });
+    MatchImpl(topic, [&fn](const MatchedFilter& f, V& v) { Invoke(fn, f, v); });
   }
 
   // Calls fn(std::string_view filter, V&) for every stored filter, in unspecified order (a
@@ -112,7 +137,6 @@ class FilterTrie {
   struct Node {
     std::unique_ptr<Kids> kids;
     std::optional<V> value;
-    std::string filter;  // the full filter, set while `value` holds something
 
     Node* plus() const { return kids ? kids->plus.get() : nullptr; }
     Node* hash() const { return kids ? kids->hash.get() : nullptr; }
@@ -172,9 +196,11 @@ class FilterTrie {
   static absl::string_view Key(std::string_view s) { return {s.data(), s.size()}; }
 
   template <class F, class VV>
-  static void Invoke(F& fn, std::string_view filter, VV& v) {
-    if constexpr (std::is_invocable_v<F&, std::string_view, VV&>) {
+  static void Invoke(F& fn, const MatchedFilter& filter, VV& v) {
+    if constexpr (std::is_invocable_v<F&, const MatchedFilter&, VV&>) {
       fn(filter, v);
+    } else if constexpr (std::is_invocable_v<F&, std::string_view, VV&>) {
+      fn(filter.str(), v);
     } else {
       fn(v);
     }
@@ -191,17 +217,30 @@ class FilterTrie {
   template <class F>
   void MatchImpl(std::string_view topic, F&& emit);
 
+  // Rare (admin listings, tests): each pending node carries its filter, built level by level.
   template <class NodeT, class F>
   static void ForEachNode(NodeT* root, F& fn) {
-    std::vector<NodeT*> stack{root};
+    struct Pending {
+      NodeT* node;
+      std::string filter;
+      bool is_root;
+    };
+    std::vector<Pending> stack;
+    stack.push_back({root, std::string(), true});
     while (!stack.empty()) {
-      NodeT* n = stack.back();
+      Pending p = std::move(stack.back());
       stack.pop_back();
-      if (n->value) fn(std::string_view(n->filter), *n->value);
-      if (!n->kids) continue;
-      for (auto& [level, child] : n->kids->children) stack.push_back(child.get());
-      if (n->kids->plus) stack.push_back(n->kids->plus.get());
-      if (n->kids->hash) stack.push_back(n->kids->hash.get());
+      if (p.node->value) fn(std::string_view(p.filter), *p.node->value);
+      if (!p.node->kids) continue;
+      auto push = [&](NodeT* child, std::string_view level) {
+        std::string f = p.filter;
+        if (!p.is_root) f.push_back('/');
+        f.append(level);
+        stack.push_back({child, std::move(f), false});
+      };
+      for (auto& [level, child] : p.node->kids->children) push(child.get(), level);
+      if (p.node->kids->plus) push(p.node->kids->plus.get(), "+");
+      if (p.node->kids->hash) push(p.node->kids->hash.get(), "#");
     }
   }
 
@@ -221,8 +260,6 @@ bool FilterTrie<V>::Erase(std::string_view filter) {
   });
   if (node == nullptr || !node->value) return false;
   node->value.reset();
-  node->filter.clear();
-  node->filter.shrink_to_fit();
   --size_;
   for (auto it = path.rbegin(); it != path.rend(); ++it) {
     auto [parent, level] = *it;
@@ -232,35 +269,84 @@ bool FilterTrie<V>::Erase(std::string_view filter) {
   return true;
 }
 
+// One node reached by a Match walk: how it was reached, so a matched filter can be rebuilt.
+template <class V>
+struct FilterTrie<V>::MatchedFilter::Step {
+  int parent;         // index of the parent's step, -1 for the root
+  std::size_t begin;  // the topic level that led here: topic.substr(begin, len)
+  std::size_t len;
+  bool plus;  // reached through the parent's '+' child: the level is "+"
+};
+
+template <class V>
+std::string_view FilterTrie<V>::MatchedFilter::str() const {
+  if (!built_) {
+    // Levels from the matched node up to the root, then joined in order.
+    absl::InlinedVector<std::string_view, 16> levels;
+    if (hash_) levels.push_back("#");
+    for (int i = last_; i >= 0 && steps_[i].parent >= 0; i = steps_[i].parent) {
+      const Step& s = steps_[i];
+      levels.push_back(s.plus ? std::string_view("+") : topic_.substr(s.begin, s.len));
+    }
+    buf_->clear();
+    for (auto it = levels.rbegin(); it != levels.rend(); ++it) {
+      if (it != levels.rbegin()) buf_->push_back('/');
+      buf_->append(*it);
+    }
+    built_ = true;
+  }
+  return *buf_;
+}
+
 template <class V>
 template <class F>
 void FilterTrie<V>::MatchImpl(std::string_view topic, F&& emit) {
-  // Pending branches: a node and the offset in `topic` of the level it must match next, or npos
-  // when all levels are consumed. Explicit stack: no recursion depth bound by topic length.
+  // Pending branches: a node, the offset in `topic` of the level it must match next (npos when
+  // all levels are consumed) and its step. Explicit stack: no recursion depth bound by topic
+  // length. `steps` records every node reached, so a matched filter can be rebuilt.
   constexpr std::size_t kEnd = std::string_view::npos;
-  absl::InlinedVector<std::pair<Node*, std::size_t>, 16> stack;
-  stack.emplace_back(&root_, 0);
+  using Step = typename MatchedFilter::Step;
+  struct Pending {
+    Node* node;
+    std::size_t pos;
+    int step;
+  };
+  absl::InlinedVector<Pending, 16> stack;
+  absl::InlinedVector<Step, 32> steps;
+  std::string buf;  // the rebuilt filter, reused by every match of this walk
+  auto found = [&](int step, bool hash, V& value) {
+    MatchedFilter filter(topic, steps.data(), step, hash, &buf);
+    emit(filter, value);
+  };
+  steps.push_back(Step{-1, 0, 0, false});
+  stack.push_back(Pending{&root_, 0, 0});
   while (!stack.empty()) {
-    auto [node, pos] = stack.back();
+    auto [node, pos, step] = stack.back();
     stack.pop_back();
     if (pos == kEnd) {
-      if (node->value) emit(node->filter, *node->value);
+      if (node->value) found(step, false, *node->value);
       // "a/#" also matches "a" [MQTT-4.7.1-2].
-      if (Node* h = node->hash(); h && h->value) emit(h->filter, *h->value);
+      if (Node* h = node->hash(); h && h->value) found(step, true, *h->value);
       continue;
     }
     if (!node->kids) continue;  // a leaf: nothing below matches the remaining levels
     std::size_t slash = topic.find('/', pos);
-    std::string_view level =
-        topic.substr(pos, slash == kEnd ? std::string_view::npos : slash - pos);
+    std::size_t len = slash == kEnd ? topic.size() - pos : slash - pos;
+    std::string_view level = topic.substr(pos, len);
     std::size_t next = slash == kEnd ? kEnd : slash + 1;
     // [MQTT-4.7.2-1]: no wildcard at the first level matches a '$' topic.
     bool wildcard_ok = !(pos == 0 && !level.empty() && level.front() == '$');
     if (wildcard_ok) {
-      if (Node* h = node->hash(); h && h->value) emit(h->filter, *h->value);
-      if (Node* p = node->plus()) stack.emplace_back(p, next);
+      if (Node* h = node->hash(); h && h->value) found(step, true, *h->value);
+      if (Node* p = node->plus()) {
+        steps.push_back(Step{step, pos, len, true});
+        stack.push_back(Pending{p, next, static_cast<int>(steps.size() - 1)});
+      }
     }
-    if (Node* child = node->Literal(level)) stack.emplace_back(child, next);
+    if (Node* child = node->Literal(level)) {
+      steps.push_back(Step{step, pos, len, false});
+      stack.push_back(Pending{child, next, static_cast<int>(steps.size() - 1)});
+    }
   }
 }
 

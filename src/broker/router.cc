@@ -58,10 +58,11 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
   // One walk of the local trie collects both the ordinary subscribers and the shared groups
   // (it used to be walked twice per publish).
   matches_.clear();
-  local_.Match(msg->topic, [&](std::string_view inner, LocalSubscribers& entry) {
+  // The filter (`inner`) is rebuilt only for shared groups: ordinary matches never need it.
+  local_.Match(msg->topic, [&](const auto& inner, LocalSubscribers& entry) {
     if (scope.to_subscribers) CollectPlain(*msg, entry);
     for (auto& [group, members] : entry.shared) {
-      std::string key = SharedKey(group, inner);
+      std::string key = SharedKey(group, inner.str());
       if (!Wanted(scope, key)) continue;
       auto& g = groups[key];
       g.group = group;
@@ -70,12 +71,12 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
   });
   if (scope.to_subscribers) delivered |= DeliverMatches(msg);
   if (!shard_plain.empty()) {
-    shard_routes_.Match(msg->topic, [&](std::string_view inner, RouteTargets<int>& entry) {
+    shard_routes_.Match(msg->topic, [&](const auto& inner, RouteTargets<int>& entry) {
       if (scope.to_subscribers) {
         for (int s : entry.plain) shard_plain[s] = 1;
       }
       for (auto& [group, shards] : entry.shared) {
-        std::string key = SharedKey(group, inner);
+        std::string key = SharedKey(group, inner.str());
         if (!Wanted(scope, key)) continue;
         auto& g = groups[key];
         g.group = group;
@@ -85,14 +86,15 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
   }
   ClusterPort* cluster = broker_.cluster();
   if (scope.include_remote && cluster != nullptr) {
-    remote_routes_.Match(msg->topic, [&](std::string_view inner, RouteTargets<std::string>& entry) {
+    remote_routes_.Match(msg->topic, [&](const auto& inner,
+                                         RouteTargets<std::string>& entry) {
       for (const auto& node : entry.plain) {
         if (std::find(node_plain.begin(), node_plain.end(), node) == node_plain.end()) {
           node_plain.push_back(node);
         }
       }
       for (auto& [group, nodes] : entry.shared) {
-        std::string key = SharedKey(group, inner);
+        std::string key = SharedKey(group, inner.str());
         auto& g = groups[key];
         g.group = group;
         for (const auto& w : nodes) RouteTargets<std::string>::AddTo(g.nodes, w.target);

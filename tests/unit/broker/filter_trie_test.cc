@@ -222,6 +222,29 @@ TEST(FilterTrieTest, ForEachVisitsEveryFilterOnce) {
   EXPECT_EQ(sum, 5 * static_cast<int>(filters.size()));
 }
 
+// Nodes keep no filter string: Match rebuilds it from the walked levels, lazily.
+TEST(FilterTrieTest, MatchedFilterIsRebuiltFromTheWalk) {
+  FilterTrie<int> trie = TrieOf({"#", "a/+/c", "+/b/#", "/+", "a//c", "a/b/c/#"});
+  std::vector<std::string> got;
+  trie.Match("a/b/c", [&got](const FilterTrie<int>::MatchedFilter& f, const int&) {
+    got.emplace_back(f.str());
+    EXPECT_EQ(f.str().data(), f.str().data());  // built once per match, then reused
+  });
+  EXPECT_THAT(got, UnorderedElementsAre("#", "a/+/c", "+/b/#", "a/b/c/#"));
+  got.clear();
+  trie.Match("/x", [&got](const FilterTrie<int>::MatchedFilter& f, const int&) {
+    got.emplace_back(f.str());
+  });
+  EXPECT_THAT(got, UnorderedElementsAre("#", "/+"));
+  // A callback that never asks pays nothing; one that asks for some matches only gets those.
+  int asked = 0, seen = 0;
+  trie.Match("a/b/c", [&](const FilterTrie<int>::MatchedFilter& f, int&) {
+    if (++seen % 2 == 0) asked += !f.str().empty();
+  });
+  EXPECT_EQ(seen, 4);
+  EXPECT_EQ(asked, 2);
+}
+
 TEST(FilterTrieTest, ClearAndMove) {
   FilterTrie<int> trie = TrieOf({"a", "b/#"});
   FilterTrie<int> moved = std::move(trie);
