@@ -4,10 +4,13 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "broker/lazy_map.h"
+#include "broker/small_map.h"
 
 namespace meshmq::broker {
 
@@ -31,7 +34,7 @@ struct SharedMember {
 
 // Local subscribers of one filter on this shard: ordinary and per shared group.
 struct LocalSubscribers {
-  absl::flat_hash_map<Session*, SubOptions> plain;
+  SmallMap<Session*, SubOptions> plain;  // usually one: inline, no heap block
   LazyMap<std::string, std::vector<SharedMember>> shared;  // group -> members (most have none)
   bool empty() const { return plain.empty() && shared.empty(); }
 };
@@ -45,13 +48,18 @@ struct RouteTargets {
     T target;
     int members;
   };
-  std::vector<T> plain;
+  // Shard indexes: inline up to 4 shards (one other shard per filter is the usual case), so a
+  // route entry of another shard allocates nothing besides its trie node.
+  using Targets = std::conditional_t<std::is_same_v<T, int>, absl::InlinedVector<int, 4>,
+                                     std::vector<T>>;
+  Targets plain;
   LazyMap<std::string, std::vector<Weighted>> shared;  // group -> targets (most have none)
 
-  static void AddTo(std::vector<T>& v, const T& t) {
+  template <typename Vec>
+  static void AddTo(Vec& v, const T& t) {
     if (std::find(v.begin(), v.end(), t) == v.end()) v.push_back(t);
   }
-  static void RemoveFrom(std::vector<T>& v, const T& t) {
+  static void RemoveFrom(Targets& v, const T& t) {
     v.erase(std::remove(v.begin(), v.end(), t), v.end());
   }
   // Ordinary filters: presence. Shared groups: `members` is added to the target's count
