@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 
@@ -123,17 +123,7 @@ class FilterTrie {
 
  private:
   struct Node;
-  // Default hash/eq for std::string keys are transparent: find(absl::string_view) does not
-  // allocate. (Debian's Abseil has its own string_view type, hence Key() below.)
-  using ChildMap = absl::flat_hash_map<std::string, std::unique_ptr<Node>>;
-  // A node's children, on the heap: most nodes are leaves (one per subscribed filter), and an
-  // empty map plus two pointers would cost them 56 bytes each.
-  struct Kids {
-    ChildMap children;
-    std::unique_ptr<Node> plus;  // the '+' child
-    std::unique_ptr<Node> hash;  // the '#' child
-    bool empty() const { return !plus && !hash && children.empty(); }
-  };
+  struct Kids;
   struct Node {
     std::unique_ptr<Kids> kids;
     std::optional<V> value;
@@ -143,17 +133,15 @@ class FilterTrie {
     Node* Literal(std::string_view level) const {
       if (!kids) return nullptr;
       auto it = kids->children.find(Key(level));
-      return it == kids->children.end() ? nullptr : it->second.get();
+      return it == kids->children.end() ? nullptr : &it->second;
     }
     Node* GetOrCreateChild(std::string_view level) {
       if (!kids) kids = std::make_unique<Kids>();
       if (level == "+") return GetOrMake(kids->plus);
       if (level == "#") return GetOrMake(kids->hash);
       auto it = kids->children.find(Key(level));
-      if (it == kids->children.end()) {
-        it = kids->children.emplace(std::string(level), std::make_unique<Node>()).first;
-      }
-      return it->second.get();
+      if (it == kids->children.end()) it = kids->children.try_emplace(std::string(level)).first;
+      return &it->second;
     }
     Node* Child(std::string_view level) const {
       if (level == "+") return plus();
@@ -176,6 +164,20 @@ class FilterTrie {
       if (!p) p = std::make_unique<Node>();
       return p.get();
     }
+  };
+
+  // Default hash/eq for std::string keys are transparent: find(absl::string_view) does not
+  // allocate. (Debian's Abseil has its own string_view type, hence Key() below.) A node map: the
+  // child Node lives in the same heap block as its key, and a slot is one pointer (a flat map of
+  // unique_ptr had a 40-byte slot per child plus a block per node); nodes never move.
+  using ChildMap = absl::node_hash_map<std::string, Node>;
+  // A node's children, on the heap: most nodes are leaves (one per subscribed filter), and an
+  // empty map plus two pointers would cost them 56 bytes each.
+  struct Kids {
+    ChildMap children;
+    std::unique_ptr<Node> plus;  // the '+' child
+    std::unique_ptr<Node> hash;  // the '#' child
+    bool empty() const { return !plus && !hash && children.empty(); }
   };
 
   // Splits on '/' without allocating; "" is one empty level, "a/" is "a" and "".
@@ -238,7 +240,7 @@ class FilterTrie {
         f.append(level);
         stack.push_back({child, std::move(f), false});
       };
-      for (auto& [level, child] : p.node->kids->children) push(child.get(), level);
+      for (auto& [level, child] : p.node->kids->children) push(&child, level);
       if (p.node->kids->plus) push(p.node->kids->plus.get(), "+");
       if (p.node->kids->hash) push(p.node->kids->hash.get(), "#");
     }
