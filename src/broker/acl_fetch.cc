@@ -17,7 +17,7 @@ std::vector<HookChain::AclQuestion> Client::AclQuestions(const codec::Packet& pa
     std::string_view topic = p->topic;
     if (topic.empty() && p->properties.topic_alias) {  // the alias's topic, without changing it
       uint16_t alias = *p->properties.topic_alias;
-      if (alias < inbound_aliases_.size()) topic = inbound_aliases_[alias];
+      if (aliases_ && alias < aliases_->inbound.size()) topic = aliases_->inbound[alias];
     }
     if (topic.empty() || topic.starts_with("$SYS")) return out;  // the handler refuses these
     out.push_back({Action::kPublish, std::string(topic)});

@@ -106,11 +106,11 @@ void Client::OnBytes(std::string_view bytes) {
 
 void Client::Trace(const char* direction, const codec::Packet& packet) const {
   if (const auto* p = std::get_if<codec::Publish>(&packet)) {
-    spdlog::info("trace {} {} PUBLISH topic='{}' qos={} retain={} dup={} id={} bytes={}", client_id_,
+    spdlog::info("trace {} {} PUBLISH topic='{}' qos={} retain={} dup={} id={} bytes={}", client_id(),
                  direction, p->topic, p->qos, p->retain, p->dup, p->packet_id, p->payload.size());
     return;
   }
-  spdlog::info("trace {} {} {}", client_id_, direction, codec::PacketTypeName(codec::TypeOf(packet)));
+  spdlog::info("trace {} {} {}", client_id(), direction, codec::PacketTypeName(codec::TypeOf(packet)));
 }
 
 void Client::SafeDispatch(codec::Packet&& packet) {
@@ -121,7 +121,7 @@ void Client::SafeDispatch(codec::Packet&& packet) {
     Dispatch(std::move(packet));
   } catch (const std::exception& e) {
     Inc(shard_.stats().session_failures);
-    spdlog::error("client {}: contained failure in handler: {}", client_id_, e.what());
+    spdlog::error("client {}: contained failure in handler: {}", client_id(), e.what());
     CloseWith(ReasonCode::kImplementationSpecificError);
   }
 }
@@ -167,7 +167,7 @@ void Client::Dispatch(codec::Packet&& packet) {
 
 void Client::OnDecodeError(const codec::DecodeError& error) {
   Inc(shard_.stats().protocol_errors);
-  spdlog::debug("client {} ({}): {} ({})", client_id_, remote_address(), error.detail,
+  spdlog::debug("client {} ({}): {} ({})", client_id(), remote_address(), error.detail,
                 codec::ReasonCodeName(error.reason));
   if (state_ == State::kAwaitConnect) version_ = decoder_.version();
   CloseWith(error.reason);
@@ -297,7 +297,7 @@ void Client::OnTimer() {
   if (keep_alive_s_ == 0) return;  // keep alive off [MQTT-3.1.2-22]
   auto limit = std::chrono::milliseconds(keep_alive_s_ * 1500);
   if (now - last_packet_at_ >= limit) {
-    spdlog::debug("client {}: keep alive timeout", client_id_);
+    spdlog::debug("client {}: keep alive timeout", client_id());
     CloseWith(ReasonCode::kKeepAliveTimeout);
     return;
   }

@@ -32,7 +32,7 @@ struct BrokerOptions;
 
 class Client {
  public:
-  enum class State { kAwaitConnect, kConnecting, kConnected, kClosed };
+  enum class State : uint8_t { kAwaitConnect, kConnecting, kConnected, kClosed };
 
   Client(Shard& shard, ClientChannel& channel, uint64_t id);
   ~Client();
@@ -48,7 +48,10 @@ class Client {
   State state() const { return state_; }
   codec::ProtocolVersion version() const { return version_; }
   Session* session() const { return session_; }
-  const std::string& client_id() const { return client_id_; }
+  // While connected the id is the session's (one copy per connection instead of two).
+  const std::string& client_id() const {
+    return session_ != nullptr ? session_->client_id : client_id_;
+  }
   const std::string& username() const { return username_; }
   const std::string& remote_address() const { return channel_.RemoteAddress(); }
   uint16_t keep_alive() const { return keep_alive_s_; }
@@ -149,43 +152,38 @@ class Client {
   void DeliverRetained(const StoredSubscription& sub);
   void SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup);
 
+  // Field order: pointers and 8-byte fields first, every small one packed at the end (no padding
+  // holes); the Client is part of every idle connection.
   Shard& shard_;
   ClientChannel& channel_;
   uint64_t id_;
-  State state_ = State::kAwaitConnect;
   codec::Decoder decoder_;
-  codec::ProtocolVersion version_ = codec::ProtocolVersion::kV311;
   std::string client_id_;
   std::string username_;
   Session* session_ = nullptr;
   std::unique_ptr<codec::Will> will_;  // heap: a Will is ~560 bytes and most clients have none
-  bool clean_start_ = true;
-  uint32_t requested_expiry_s_ = 0;
   uint64_t claim_token_ = 0;
-  bool has_username_ = false;
-  bool trace_ = false;  // this client's packets are logged (--trace-clients)
-  bool superuser_ = false;    // the HTTP auth backend said so: no ACL checks
-  bool acl_waiting_ = false;  // an HTTP ACL fetch is out; incoming packets queue in pending_
   uint64_t acl_fetch_seq_ = 0;
   // Verdicts for the packet (or will) that waited; one pointer while empty, as nearly always.
   std::unique_ptr<std::vector<FetchedAcl>> acl_fetched_;
   std::unique_ptr<codec::Properties> connack_props_;  // between HandleConnect and FinishConnect
 
   // Keep alive [MQTT-3.1.2-24]: closed after 1.5 x keep_alive_s_ without a packet.
-  uint16_t keep_alive_s_ = 0;
   std::chrono::steady_clock::time_point last_packet_at_;
   std::chrono::steady_clock::time_point connected_at_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
 
-  // Limits the client announced in its CONNECT (v5).
-  uint16_t client_receive_maximum_ = 65535;
-  uint32_t client_max_packet_size_ = 0;  // 0 = no limit
-  uint16_t client_topic_alias_max_ = 0;
-  bool request_problem_information_ = true;
-
-  // Topic aliases: inbound (client -> broker) and outbound (broker -> client).
-  std::vector<std::string> inbound_aliases_;
-  LazyMap<std::string, uint16_t> outbound_aliases_;
+  // Topic aliases (v5), inbound (client -> broker) and outbound (broker -> client): allocated on
+  // the first alias the client sets or is given; most clients never use one.
+  struct TopicAliases {
+    std::vector<std::string> inbound;
+    absl::flat_hash_map<std::string, uint16_t> outbound;
+  };
+  std::unique_ptr<TopicAliases> aliases_;
+  TopicAliases& Aliases() {
+    if (!aliases_) aliases_ = std::make_unique<TopicAliases>();
+    return *aliases_;
+  }
 
   // Acknowledgements waiting for the store (see SendAck).
   struct HeldAck {
@@ -211,6 +209,22 @@ class Client {
   };
   std::unique_ptr<PublishBuckets> publish_limits_;
   static std::unique_ptr<PublishBuckets> MakePublishLimits(const BrokerOptions& options);
+
+  // Small fields, packed.
+  uint32_t requested_expiry_s_ = 0;
+  // Limits the client announced in its CONNECT (v5).
+  uint32_t client_max_packet_size_ = 0;  // 0 = no limit
+  uint16_t client_receive_maximum_ = 65535;
+  uint16_t client_topic_alias_max_ = 0;
+  uint16_t keep_alive_s_ = 0;
+  State state_ = State::kAwaitConnect;
+  codec::ProtocolVersion version_ = codec::ProtocolVersion::kV311;
+  bool request_problem_information_ = true;
+  bool clean_start_ = true;
+  bool has_username_ = false;
+  bool trace_ = false;  // this client's packets are logged (--trace-clients)
+  bool superuser_ = false;    // the HTTP auth backend said so: no ACL checks
+  bool acl_waiting_ = false;  // an HTTP ACL fetch is out; incoming packets queue in pending_
   bool slow_abort_pending_ = false;  // --slow-consumer-policy disconnect: close is posted
 };
 

@@ -32,17 +32,17 @@ Clock::duration Client::ReadPause() {
   const BrokerOptions& options = shard_.broker().options();
   // A client that does not read what we send must not make us buffer its acks without bound.
   if (channel_.QueuedBytes() > options.max_outbound_bytes) {
-    shard_.NoteOverload(OverloadEvent::kReadPausedOutbound, client_id_);
+    shard_.NoteOverload(OverloadEvent::kReadPausedOutbound, client_id());
     return kOutboundRecheck;
   }
   if (!publish_limits_) return Clock::duration::zero();
   auto now = Clock::now();
   if (auto wait = publish_limits_->messages.Wait(now); wait > Clock::duration::zero()) {
-    shard_.NoteOverload(OverloadEvent::kReadPausedPublishRate, client_id_);
+    shard_.NoteOverload(OverloadEvent::kReadPausedPublishRate, client_id());
     return std::min<Clock::duration>(wait, kMaxPause);
   }
   if (auto wait = publish_limits_->bytes.Wait(now); wait > Clock::duration::zero()) {
-    shard_.NoteOverload(OverloadEvent::kReadPausedPublishBytes, client_id_);
+    shard_.NoteOverload(OverloadEvent::kReadPausedPublishBytes, client_id());
     return std::min<Clock::duration>(wait, kMaxPause);
   }
   return Clock::duration::zero();
@@ -58,11 +58,11 @@ void Client::ChargePublish(const codec::Publish& publish) {
 ReasonCode Client::AdmitPublish(const codec::Publish& publish) {
   const BrokerOptions& options = shard_.broker().options();
   if (options.max_topic_levels > 0 && TopicLevels(publish.topic) > options.max_topic_levels) {
-    shard_.NoteOverload(OverloadEvent::kPublishRefusedTopicLevels, client_id_);
+    shard_.NoteOverload(OverloadEvent::kPublishRefusedTopicLevels, client_id());
     return ReasonCode::kTopicNameInvalid;
   }
   if (shard_.broker().memory_overloaded()) {
-    shard_.NoteOverload(OverloadEvent::kPublishRefusedMemory, client_id_);
+    shard_.NoteOverload(OverloadEvent::kPublishRefusedMemory, client_id());
     return ReasonCode::kQuotaExceeded;
   }
   return ReasonCode::kSuccess;
@@ -73,13 +73,13 @@ ReasonCode Client::AdmitFilter(const std::string& filter) {
   std::string_view group, inner = filter;
   codec::ParseSharedFilter(filter, group, inner);
   if (options.max_topic_levels > 0 && TopicLevels(inner) > options.max_topic_levels) {
-    shard_.NoteOverload(OverloadEvent::kSubscribeRefusedTopicLevels, client_id_);
+    shard_.NoteOverload(OverloadEvent::kSubscribeRefusedTopicLevels, client_id());
     return ReasonCode::kTopicFilterInvalid;
   }
   // Replacing an existing subscription never counts against the quota.
   if (options.max_subscriptions > 0 && !session_->subscriptions.contains(filter) &&
       session_->subscriptions.size() >= options.max_subscriptions) {
-    shard_.NoteOverload(OverloadEvent::kSubscribeRefusedQuota, client_id_);
+    shard_.NoteOverload(OverloadEvent::kSubscribeRefusedQuota, client_id());
     return ReasonCode::kQuotaExceeded;
   }
   return ReasonCode::kSuccess;
@@ -90,7 +90,7 @@ bool Client::OutboundFull() {
   if (channel_.QueuedBytes() <= options.max_outbound_bytes) return false;
   if (options.slow_consumer_policy == SlowConsumerPolicy::kDisconnect && !slow_abort_pending_) {
     slow_abort_pending_ = true;
-    shard_.NoteOverload(OverloadEvent::kSlowConsumerDisconnect, client_id_);
+    shard_.NoteOverload(OverloadEvent::kSlowConsumerDisconnect, client_id());
     // Posted: we are inside a fan-out loop that must not see this session vanish under it.
     Shard* shard = &shard_;
     boost::asio::post(shard_.io(), [shard, id = id_] {

@@ -65,14 +65,19 @@ void Client::SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup)
       publish.properties.message_expiry_interval = static_cast<uint32_t>((left_ms + 999) / 1000);
     }
     if (client_topic_alias_max_ > 0) {
-      auto it = outbound_aliases_.find(msg.topic);
-      if (it != outbound_aliases_.end()) {
-        publish.properties.topic_alias = it->second;  // topic left empty: the alias names it
+      const uint16_t* known = nullptr;
+      if (aliases_) {
+        auto it = aliases_->outbound.find(msg.topic);
+        if (it != aliases_->outbound.end()) known = &it->second;
+      }
+      if (known != nullptr) {
+        publish.properties.topic_alias = *known;  // topic left empty: the alias names it
       } else {
         publish.topic = msg.topic;
-        if (outbound_aliases_.size() < client_topic_alias_max_) {
+        size_t given = aliases_ ? aliases_->outbound.size() : 0;
+        if (given < client_topic_alias_max_) {
           // Registered below, only once the packet is known to be sent.
-          new_alias = static_cast<uint16_t>(outbound_aliases_.size() + 1);
+          new_alias = static_cast<uint16_t>(given + 1);
           publish.properties.topic_alias = new_alias;
         }
       }
@@ -93,7 +98,7 @@ void Client::SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup)
     if (packet_id != 0 && session_->RemoveInflight(packet_id)) Add(shard_.stats().inflight, -1);
     return;
   }
-  if (new_alias != 0) outbound_aliases_.emplace(msg.topic, new_alias);
+  if (new_alias != 0) Aliases().outbound.emplace(msg.topic, new_alias);
   if (trace_) {
     publish.topic = msg.topic;
     Trace("->", publish);
@@ -117,7 +122,7 @@ void Client::DrainQueue() {
 void Client::ResendInflight() {
   if (session_ == nullptr) return;
   // Aliases do not survive a connection [MQTT-3.3.2-7], so every resend names its topic again.
-  outbound_aliases_.clear();
+  if (aliases_) aliases_->outbound.clear();
   // SendPublish may drop (and erase) an entry that no longer fits the client's maximum packet
   // size, so walk a copy of the ids rather than the deque itself.
   std::vector<uint16_t> ids;
@@ -140,7 +145,7 @@ void Client::ResendInflight() {
 void Client::DetachSession(bool publish_will) {
   pending_.clear();
   if (session_ == nullptr) {
-    if (state_ == State::kConnecting && !client_id_.empty()) {
+    if (state_ == State::kConnecting && !client_id().empty()) {
       // Never finished connecting: nothing to keep.
     }
     will_.reset();
@@ -148,14 +153,15 @@ void Client::DetachSession(bool publish_will) {
   }
   if (HookChain& hooks = shard_.broker().hooks(); !hooks.empty()) hooks.Disconnected(HookInfo());
   Session& session = *session_;
+  client_id_ = session.client_id;  // the session may go away before this client does
   session_ = nullptr;
   session.client = nullptr;
   Add(shard_.stats().sessions_offline, 1);
-  if (ClusterPort* cluster = shard_.broker().cluster()) cluster->ClientDisconnected(client_id_);
+  if (ClusterPort* cluster = shard_.broker().cluster()) cluster->ClientDisconnected(client_id());
   if (will_ && publish_will) {
     uint32_t delay = will_->properties.will_delay_interval.value_or(0);
     if (delay == 0 || session.expiry_interval_s == 0) {
-      shard_.PublishWill(*will_, client_id_);
+      shard_.PublishWill(*will_, client_id());
     } else {
       // Will Delay Interval [MQTT-3.1.3-9]: sent when the delay or the session ends, whichever
       // comes first; cancelled if the client resumes the session before.
@@ -164,7 +170,7 @@ void Client::DetachSession(bool publish_will) {
       uint32_t wait = std::min(delay, session.expiry_interval_s);
       rare.will_timer.expires_after(std::chrono::seconds(wait));
       Shard* shard = &shard_;
-      std::string id = client_id_;
+      std::string id = client_id();
       rare.will_timer.async_wait([shard, id](const boost::system::error_code& ec) {
         if (ec) return;
         Session* s = shard->FindSession(id);

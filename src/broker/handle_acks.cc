@@ -48,7 +48,7 @@ void Client::HandlePubrel(const codec::Pubrel& ack) {
   if (session_->incoming_qos2.erase(ack.packet_id) == 0) {
     if (version_ == ProtocolVersion::kV5) pubcomp.reason_code = ReasonCode::kPacketIdentifierNotFound;
   } else if (session_->stored) {
-    shard_.Batch()->DeleteIncomingQos2(shard_.index(), client_id_, ack.packet_id);
+    shard_.Batch()->DeleteIncomingQos2(shard_.index(), client_id(), ack.packet_id);
   }
   SendAck(pubcomp);
 }

@@ -64,7 +64,7 @@ void Client::HandleConnect(codec::Connect& connect) {
   }
   bool assigned_id = false;
   client_id_ = std::move(connect.client_id);
-  if (client_id_.empty()) {
+  if (client_id().empty()) {
     // [MQTT-3.1.3-8] 3.1.1 requires clean session for an empty id; 3.1 has no empty ids.
     if (version_ == ProtocolVersion::kV31 ||
         (version_ == ProtocolVersion::kV311 && !clean_start_)) {
@@ -75,8 +75,8 @@ void Client::HandleConnect(codec::Connect& connect) {
     assigned_id = version_ == ProtocolVersion::kV5;
   }
   const std::string& trace_prefix = options.trace_clients;
-  trace_ = !trace_prefix.empty() && client_id_.starts_with(trace_prefix);
-  if (trace_) spdlog::info("trace {} <- CONNECT v{} from {}", client_id_, int(version_), remote_address());
+  trace_ = !trace_prefix.empty() && client_id().starts_with(trace_prefix);
+  if (trace_) spdlog::info("trace {} <- CONNECT v{} from {}", client_id(), int(version_), remote_address());
   if (connect.properties.authentication_method) {
     // Enhanced authentication (AUTH exchanges) is not offered [MQTT-4.12.0-1].
     CloseWith(ReasonCode::kBadAuthenticationMethod);
@@ -125,7 +125,7 @@ void Client::HandleConnect(codec::Connect& connect) {
     connack_props_->receive_maximum = options.max_inflight;
     connack_props_->maximum_packet_size = options.max_packet_size;
     connack_props_->topic_alias_maximum = options.max_topic_alias;
-    if (assigned_id) connack_props_->assigned_client_identifier = client_id_;
+    if (assigned_id) connack_props_->assigned_client_identifier = client_id();
     if (keep_alive_changed) connack_props_->server_keep_alive = keep_alive_s_;
     if (expiry_capped) connack_props_->session_expiry_interval = requested_expiry_s_;
   }
@@ -144,7 +144,7 @@ auth::ClientInfo Client::Identity() const {
   auth::ClientInfo who;
   who.username = username_;
   who.has_username = has_username_;
-  who.client_id = client_id_;
+  who.client_id = client_id();
   who.address = auth::PeerIp(remote_address());
   return who;
 }
@@ -198,15 +198,15 @@ SessionOwner Client::Owner() const {
 // continues in ContinueConnect on this shard.
 void Client::ClaimSession() {
   Broker& broker = shard_.broker();
-  ClientRegistry::Claim claim = broker.registry().Acquire(client_id_, shard_.index());
+  ClientRegistry::Claim claim = broker.registry().Acquire(client_id(), shard_.index());
   claim_token_ = claim.token;
   if (claim.previous_shard == shard_.index()) {
-    Session* existing = shard_.FindSession(client_id_);
+    Session* existing = shard_.FindSession(client_id());
     if (existing != nullptr && existing->client != nullptr && existing->client != this) {
       // [MQTT-3.1.4-3] The old connection goes (v5: DISCONNECT 0x8E); a session that ended with
       // it is gone afterwards, so look it up again.
       existing->client->CloseWith(ReasonCode::kSessionTakenOver);
-      existing = shard_.FindSession(client_id_);
+      existing = shard_.FindSession(client_id());
     }
     ContinueConnect(existing, std::nullopt);
     return;
@@ -246,7 +246,7 @@ void Client::ClaimSession() {
 void Client::ContinueConnect(Session* existing, std::optional<SessionState> moved) {
   if (state_ != State::kConnecting) return;
   Broker& broker = shard_.broker();
-  if (!broker.registry().IsOwner(client_id_, claim_token_)) {
+  if (!broker.registry().IsOwner(client_id(), claim_token_)) {
     // A newer CONNECT with the same client id won the race while we waited.
     CloseWith(ReasonCode::kSessionTakenOver, false);
     return;
@@ -254,7 +254,7 @@ void Client::ContinueConnect(Session* existing, std::optional<SessionState> move
   bool present = false;
   Session* session = existing;
   if (session == nullptr) {
-    session = &shard_.CreateSession(client_id_);
+    session = &shard_.CreateSession(client_id());
     session->owner = Owner();  // before the moved subscriptions: their ACL scope depends on it
     if (moved) {
       std::vector<StoredSubscription> subs = std::move(moved->subscriptions);
@@ -269,7 +269,7 @@ void Client::ContinueConnect(Session* existing, std::optional<SessionState> move
   if (clean_start_ && present) {
     // [MQTT-3.1.2-4] Clean start discards the previous session.
     shard_.DestroySession(*session, /*release_id=*/false);
-    session = &shard_.CreateSession(client_id_);
+    session = &shard_.CreateSession(client_id());
     session->owner = Owner();
     session->registry_token = claim_token_;
     present = false;
@@ -281,6 +281,7 @@ void Client::FinishConnect(Session& session, bool session_present) {
   if (session.client == nullptr) Add(shard_.stats().sessions_offline, -1);
   session_ = &session;
   session.client = this;
+  std::string().swap(client_id_);  // client_id() reads the session's copy until DetachSession
   session.version = version_;
   session.expiry_interval_s = requested_expiry_s_;
   if (SessionOwner owner = Owner(); !(session.owner == owner)) {
@@ -311,10 +312,10 @@ void Client::FinishConnect(Session& session, bool session_present) {
     session_present ? hooks.SessionResumed(info) : hooks.SessionCreated(info);
     hooks.Connected(info);
   }
-  spdlog::debug("client {} connected from {} (v{}, clean {}, present {})", client_id_,
+  spdlog::debug("client {} connected from {} (v{}, clean {}, present {})", client_id(),
                 remote_address(), static_cast<int>(version_), clean_start_, session_present);
   if (ClusterPort* cluster = shard_.broker().cluster()) {
-    cluster->ClientConnected(client_id_, NowMs());
+    cluster->ClientConnected(client_id(), NowMs());
   }
   ArmTimer();
   ResendInflight();

@@ -29,15 +29,16 @@ bool Client::ResolveTopicAlias(codec::Publish& publish) {
     return false;
   }
   // The table grows on first use: most clients never use aliases, and idle memory matters.
-  if (inbound_aliases_.size() <= alias) inbound_aliases_.resize(alias + 1);
+  std::vector<std::string>& inbound = Aliases().inbound;
+  if (inbound.size() <= alias) inbound.resize(alias + 1);
   if (publish.topic.empty()) {
-    if (inbound_aliases_[alias].empty()) {
+    if (inbound[alias].empty()) {
       CloseWith(ReasonCode::kProtocolError);  // alias used before it was set
       return false;
     }
-    publish.topic = inbound_aliases_[alias];
+    publish.topic = inbound[alias];
   } else {
-    inbound_aliases_[alias] = publish.topic;
+    inbound[alias] = publish.topic;
   }
   publish.properties.topic_alias.reset();
   return true;
@@ -95,7 +96,7 @@ void Client::HandlePublish(codec::Publish& publish) {
     shard_.stats().Drop(DropReason::kHook);
     ack_code = ReasonCode::kImplementationSpecificError;
   } else {
-    MessagePtr msg = MessageFromPublish(publish, client_id_, options.node_id, routed_qos);
+    MessagePtr msg = MessageFromPublish(publish, client_id(), options.node_id, routed_qos);
     if (msg->retain) shard_.broker().StoreRetained(msg, true, shard_.index());
     RouteScope scope;
     if (!shard_.Route(msg, scope, wait_for)) {
@@ -119,7 +120,7 @@ void Client::HandlePublish(codec::Publish& publish) {
     if (static_cast<uint8_t>(ack_code) < 0x80) {
       session_->incoming_qos2.insert(publish.packet_id);
       if (session_->stored) {
-        shard_.Batch()->PutIncomingQos2(shard_.index(), client_id_, publish.packet_id);
+        shard_.Batch()->PutIncomingQos2(shard_.index(), client_id(), publish.packet_id);
       }
     }
     SendAck(pubrec, wait.ticket, wait.shards);
