@@ -16,9 +16,10 @@ using codec::ReasonCode;
 
 namespace {
 
-bool ConnackCanCarry(ReasonCode reason, ProtocolVersion version, bool decoder_saw_v5) {
+// `version` is the CONNECT's, also when that CONNECT failed to decode (OnDecodeError).
+bool ConnackCanCarry(ReasonCode reason, ProtocolVersion version) {
   if (reason == ReasonCode::kSuccess) return false;
-  if (version == ProtocolVersion::kV5 || decoder_saw_v5) return static_cast<uint8_t>(reason) >= 0x80;
+  if (version == ProtocolVersion::kV5) return static_cast<uint8_t>(reason) >= 0x80;
   switch (reason) {
     case ReasonCode::kUnsupportedProtocolVersion:
     case ReasonCode::kClientIdentifierNotValid:
@@ -40,7 +41,6 @@ Client::Client(Shard& shard, ClientChannel& channel, uint64_t id)
     : shard_(shard),
       channel_(channel),
       id_(id),
-      decoder_(codec::DecodeRole::kServer, shard.broker().options().max_packet_size),
       publish_limits_(MakePublishLimits(shard.broker().options())) {
   last_packet_at_ = connected_at_ = std::chrono::steady_clock::now();
   shard_.AddClient(this);
@@ -65,12 +65,19 @@ void Client::OnBytes(std::string_view bytes) {
     last_packet_at_ = std::chrono::steady_clock::now();
   }
   // `bytes` is the transport's (shared) read buffer: the decoder reads packets in place and
-  // copies only an incomplete tail, so an idle client owns no input buffer.
-  decoder_.FeedBorrowed(bytes);
-  struct AdoptOnExit {
+  // copies only an incomplete tail, so an idle client owns no input buffer. Nor a decoder: one
+  // on the stack decodes this read, told what the connection already knows (the version, that
+  // CONNECT was seen); only bytes left over (a packet split across reads, or a pause) make it
+  // the client's own until they are decoded.
+  codec::Decoder fresh(codec::DecodeRole::kServer, shard_.broker().options().max_packet_size);
+  codec::Decoder& decoder = partial_ ? *partial_ : fresh;
+  if (!partial_ && connect_decoded_) fresh.set_version(version_);
+  decoder.FeedBorrowed(bytes);
+  struct KeepOnExit {
+    Client& client;
     codec::Decoder& decoder;
-    ~AdoptOnExit() { decoder.Adopt(); }
-  } adopt{decoder_};
+    ~KeepOnExit() { client.KeepDecoder(decoder); }
+  } keep{*this, decoder};
   bool stamped = false;
   while (state_ != State::kClosed) {
     // Back-pressure: what is already decoded-able waits in the decoder until the pause ends.
@@ -78,11 +85,21 @@ void Client::OnBytes(std::string_view bytes) {
       channel_.PauseReading(wait);
       return;
     }
-    codec::DecodeResult result = decoder_.Next();
+    codec::DecodeResult result = decoder.Next();
     if (result.status == codec::DecodeStatus::kNeedMore) return;
     if (result.status == codec::DecodeStatus::kError) {
+      if (state_ == State::kAwaitConnect) version_ = decoder.version();  // of a bad CONNECT
       OnDecodeError(result.error);
       return;
+    }
+    if (std::holds_alternative<codec::Connect>(result.packet)) {
+      // [MQTT-3.1.0-2]: a second CONNECT is a Protocol Error (a fresh decoder cannot tell).
+      if (connect_decoded_) {
+        OnDecodeError({ReasonCode::kProtocolError, "second CONNECT"});
+        return;
+      }
+      connect_decoded_ = true;
+      version_ = decoder.version();
     }
     if (!stamped) {
       // Packets of one read arrived together: one clock read per read, not per packet (it was
@@ -169,8 +186,16 @@ void Client::OnDecodeError(const codec::DecodeError& error) {
   Inc(shard_.stats().protocol_errors);
   spdlog::debug("client {} ({}): {} ({})", client_id(), remote_address(), error.detail,
                 codec::ReasonCodeName(error.reason));
-  if (state_ == State::kAwaitConnect) version_ = decoder_.version();
   CloseWith(error.reason);
+}
+
+void Client::KeepDecoder(codec::Decoder& decoder) {
+  decoder.Adopt();
+  if (decoder.buffered() == 0 || state_ == State::kClosed) {
+    partial_.reset();  // nothing pending: back to no decoder of our own
+  } else if (!partial_) {
+    partial_ = std::make_unique<codec::Decoder>(std::move(decoder));
+  }
 }
 
 void Client::Send(const codec::Packet& packet) {
@@ -238,7 +263,7 @@ void Client::CloseWith(ReasonCode reason, bool publish_will) {
   if (state_ == State::kAwaitConnect || state_ == State::kConnecting) {
     // An error before the session started is answered with a CONNACK where the protocol has a
     // code for it [MQTT-3.2.2-6]; 3.x has only return codes 1-5.
-    if (ConnackCanCarry(reason, version_, decoder_.version() == ProtocolVersion::kV5)) {
+    if (ConnackCanCarry(reason, version_)) {
       codec::Connack connack;
       connack.reason_code = reason;
       Send(connack);

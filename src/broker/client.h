@@ -94,6 +94,8 @@ class Client {
   // --trace-clients: one log line per packet in ("<-") or out ("->") for this client.
   void Trace(const char* direction, const codec::Packet& packet) const;
   void OnDecodeError(const codec::DecodeError& error);
+  // After a read: keeps `decoder` (as partial_) only while it holds bytes of a packet.
+  void KeepDecoder(codec::Decoder& decoder);
   // Connect timeout, then keep alive: one entry in the shard's DeadlineQueue (no Asio timer per
   // connection).
   void ArmTimer();
@@ -157,7 +159,8 @@ class Client {
   Shard& shard_;
   ClientChannel& channel_;
   uint64_t id_;
-  codec::Decoder decoder_;
+  // The decoder holding a packet split across reads; nullptr between packets (see OnBytes).
+  std::unique_ptr<codec::Decoder> partial_;
   std::string client_id_;
   std::string username_;
   Session* session_ = nullptr;
@@ -226,6 +229,7 @@ class Client {
   bool superuser_ = false;    // the HTTP auth backend said so: no ACL checks
   bool acl_waiting_ = false;  // an HTTP ACL fetch is out; incoming packets queue in pending_
   bool slow_abort_pending_ = false;  // --slow-consumer-policy disconnect: close is posted
+  bool connect_decoded_ = false;     // the decoder of a later read is told so
 };
 
 }  // namespace meshmq::broker

@@ -136,6 +136,49 @@ TEST(ConnectTest, SecondConnectClosesV311) {
   EXPECT_EQ(conn.Types(), "CONNACK");
 }
 
+// A client keeps no decoder between packets (OnBytes decodes each read with one on the stack);
+// a packet split across reads is held by a decoder of its own until it is complete.
+TEST(ConnectTest, PacketsSplitAcrossReadsByteByByte) {
+  Broker broker(InlineOptions());
+  TestConn sub(broker, 0, ProtocolVersion::kV5);
+  TestConn pub(broker, 0, ProtocolVersion::kV5);
+  std::string bytes;
+  codec::Encode(MakeConnect(ProtocolVersion::kV5, "split-sub"), ProtocolVersion::kV5, bytes);
+  codec::Subscribe subscribe;
+  subscribe.packet_id = 1;
+  subscribe.subscriptions.push_back(codec::SubscribeRequest{.filter = "a/b"});
+  codec::Encode(subscribe, ProtocolVersion::kV5, bytes);
+  for (char c : bytes) sub.WriteBytes(std::string(1, c));
+  EXPECT_EQ(sub.Types(), "CONNACK,SUBACK");
+  ASSERT_TRUE(Connect(pub, "split-pub"));
+  std::string publish;
+  codec::Encode(MakePublish("a/b", "one"), ProtocolVersion::kV5, publish);
+  codec::Encode(MakePublish("a/b", "two"), ProtocolVersion::kV5, publish);
+  // Two packets cut in the middle of the first, then the rest in one read.
+  pub.WriteBytes(publish.substr(0, 5));
+  pub.WriteBytes(publish.substr(5));
+  auto got = sub.Of<codec::Publish>();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].payload.str(), "one");
+  EXPECT_EQ(got[1].payload.str(), "two");
+  EXPECT_FALSE(sub.closed());
+  EXPECT_FALSE(pub.closed());
+}
+
+TEST(ConnectTest, SecondConnectSplitAcrossReadsClosesWithProtocolError) {
+  // [MQTT-3.1.0-2], also when the second CONNECT arrives in pieces (its decoder is a new one).
+  Broker broker(InlineOptions());
+  TestConn conn(broker, 0, ProtocolVersion::kV5);
+  ASSERT_TRUE(Connect(conn, "c1"));
+  std::string bytes;
+  codec::Encode(MakeConnect(ProtocolVersion::kV5, "c1"), ProtocolVersion::kV5, bytes);
+  for (char c : bytes) conn.WriteBytes(std::string(1, c));
+  EXPECT_TRUE(conn.closed());
+  auto d = conn.Of<codec::Disconnect>();
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].reason_code, ReasonCode::kProtocolError);
+}
+
 TEST(ConnectTest, PingreqGetsPingresp) {
   Broker broker(InlineOptions());
   TestConn conn(broker, 0, ProtocolVersion::kV5);
