@@ -190,8 +190,10 @@ codec::ReasonCode Client::DenialCode() const {
 }
 
 SessionOwner Client::Owner() const {
-  return SessionOwner{username_, has_username_, std::string(auth::PeerIp(remote_address())),
-                      superuser_};
+  return SessionOwner{.username = username_,
+                      .address = std::string(auth::PeerIp(remote_address())),
+                      .has_username = has_username_,
+                      .superuser = superuser_};
 }
 
 // Finds this client id's session wherever it is on this node, or asks the cluster, then

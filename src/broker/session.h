@@ -49,8 +49,8 @@ struct OutboundInflight {
 // while the client is offline and its messages queue up.
 struct SessionOwner {
   std::string username;
-  bool has_username = false;
   std::string address;  // peer IP as text
+  bool has_username = false;
   bool superuser = false;  // HTTP auth said so, or a bridge's local side: no ACL on delivery
   bool operator==(const SessionOwner&) const = default;
 };
@@ -104,9 +104,13 @@ struct Session {
   explicit Session(std::string id, boost::asio::io_context& io)
       : client_id(std::move(id)), io_(&io) {}
 
+  // Field order packs the small fields together (no padding holes): one Session per client.
   std::string client_id;
   SessionOwner owner;
   codec::ProtocolVersion version = codec::ProtocolVersion::kV311;
+  // Persistence (storage_port.h): whether the store holds this session.
+  bool stored = false;
+  uint16_t next_packet_id = 1;
   // Seconds the session outlives its connection; 0xFFFFFFFF = never expires [MQTT-3.1.2-23].
   uint32_t expiry_interval_s = 0;
   // Usually one subscription: a vector, no hash table (subscription_map.h).
@@ -115,9 +119,6 @@ struct Session {
   LazyDeque<OutboundInflight> inflight;
   LazyDeque<Delivery> queue;
   LazySet<uint16_t> incoming_qos2;
-  uint16_t next_packet_id = 1;
-  // Persistence (storage_port.h): whether the store holds this session.
-  bool stored = false;
 
   auth::ClientInfo Identity() const {
     return auth::ClientInfo{owner.username, owner.has_username, client_id, owner.address};
