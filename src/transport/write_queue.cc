@@ -41,10 +41,18 @@ const std::vector<boost::asio::const_buffer>& WriteQueue::NextBatch() {
   std::size_t count = std::min(s.chunks.size(), kMaxChunksPerWrite);
   s.batch.clear();
   s.batch.reserve(count * 2);
+  std::size_t skip = s.front_written;  // only ever inside the first chunk
   for (std::size_t i = 0; i < count; ++i) {
-    s.batch.emplace_back(boost::asio::buffer(s.chunks[i].head));
+    const std::string& head = s.chunks[i].head;
+    if (skip < head.size()) {
+      s.batch.emplace_back(head.data() + skip, head.size() - skip);
+      skip = 0;
+    } else {
+      skip -= head.size();
+    }
     const codec::SharedBytes& payload = s.chunks[i].payload;
-    if (!payload.empty()) s.batch.emplace_back(payload.data(), payload.size());
+    if (skip < payload.size()) s.batch.emplace_back(payload.data() + skip, payload.size() - skip);
+    skip = 0;
   }
   writing_chunks_ = count;
   return s.batch;
@@ -53,14 +61,28 @@ const std::vector<boost::asio::const_buffer>& WriteQueue::NextBatch() {
 void WriteQueue::FinishBatch(std::size_t n) {
   queued_bytes_ -= std::min(n, queued_bytes_);
   if (storage_) {
-    for (std::size_t i = 0; i < writing_chunks_; ++i) storage_->chunks.pop_front();
+    Storage& s = *storage_;
+    for (std::size_t i = 0; i < writing_chunks_ && !s.chunks.empty(); ++i) {
+      const Chunk& front = s.chunks.front();
+      std::size_t left = front.head.size() + front.payload.size() - s.front_written;
+      if (n < left) {  // a short write ended inside this packet
+        s.front_written += n;
+        break;
+      }
+      n -= left;
+      s.front_written = 0;
+      s.chunks.pop_front();
+    }
   }
   writing_chunks_ = 0;
   ReleaseIfIdle();
 }
 
 void WriteQueue::Clear() {
-  if (storage_) storage_->chunks.clear();
+  if (storage_) {
+    storage_->chunks.clear();
+    storage_->front_written = 0;
+  }
   writing_chunks_ = 0;
   queued_bytes_ = 0;
   ReleaseIfIdle();

@@ -32,10 +32,12 @@ class WriteQueue {
 
   void Push(std::string head, codec::SharedBytes payload);
 
-  // Buffers for the next write (up to kMaxChunksPerWrite packets); marks them as being written.
-  // Call only when !writing() and !empty().
+  // Buffers for the next write (up to kMaxChunksPerWrite packets, starting after what a partial
+  // write already sent); marks them as being written. Call only when !writing() and !empty().
   const std::vector<boost::asio::const_buffer>& NextBatch();
-  // The write of the current batch ended (n bytes written): drops the batch.
+  // The write of the current batch ended after n bytes: drops what was written. A short write
+  // (non-blocking socket, kernel buffer full) leaves the rest queued, the next batch resuming
+  // inside the first unfinished packet.
   void FinishBatch(std::size_t n);
   // Drops everything (after a write error).
   void Clear();
@@ -56,6 +58,7 @@ class WriteQueue {
     // (short heads live inside the std::string object itself).
     std::deque<Chunk> chunks;
     std::vector<boost::asio::const_buffer> batch;  // the write in progress
+    std::size_t front_written = 0;  // bytes of chunks.front() already written (short writes)
   };
   // Returns the storage to the thread's pool once nothing is queued or being written.
   void ReleaseIfIdle();
