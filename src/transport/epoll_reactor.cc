@@ -32,6 +32,7 @@ void EpollSocket::OnEvents(uint32_t events) {
     Flush();
     if (dead_) return;
   }
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) hangup_ = true;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
     readable_ = true;  // an error or hang-up shows as a failed or empty read
     if (MayRead()) ReadOnce();
@@ -44,7 +45,7 @@ void EpollSocket::ReadOnce() {
   if (n > 0) {
     // A full buffer: more may be waiting, and no new edge will say so. Read again next poll,
     // after the other sockets had their turn.
-    if (static_cast<std::size_t>(n) == buffer.size()) {
+    if (static_cast<std::size_t>(n) == buffer.size() || hangup_) {
       reactor_.ScheduleReread(this);
     } else {
       readable_ = false;

@@ -119,6 +119,9 @@ class EpollSocket : public broker::ClientChannel {
   bool dead_ : 1 = false;       // descriptor closed; reported and freed at the end of the turn
   bool paused_ : 1 = false;     // PauseReading: no read until the timer fires
   bool readable_ : 1 = false;   // edge seen and not yet read to EAGAIN (bytes may be waiting)
+  // The peer's FIN (or an error) was reported: a short read no longer means "drained", the end
+  // of the stream still has to be read, and no further edge will announce it.
+  bool hangup_ : 1 = false;
   bool blocked_ : 1 = false;    // the kernel's send buffer was full: waiting for EPOLLOUT
   bool dirty_ : 1 = false;      // in the reactor's flush list
   bool rereading_ : 1 = false;  // in the reactor's list of sockets to read again
