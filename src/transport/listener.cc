@@ -12,7 +12,6 @@
 
 #include "transport/connection.h"
 #include "transport/tcp_connection.h"
-#include "transport/tcp_transport.h"
 #include "transport/tls_transport.h"
 
 namespace meshmq::transport {
@@ -272,10 +271,7 @@ void Listener::StartConnection(broker::Shard& shard, tcp::socket socket, std::st
                 kind = config_.kind, ws = config_.ws,
                 ctx = secure() ? tls_.Current() : nullptr]() mutable {
     switch (kind) {
-      case ListenerKind::kTcp:  // served by the epoll reactor (StartTcp); kept for completeness
-        MakeConnection<Connection<TcpTransport>>(limiter, std::move(ip), shard, timeout,
-                                                 std::move(socket))
-            ->Start();
+      case ListenerKind::kTcp:  // never: plain TCP goes to the epoll reactor (StartTcp)
         break;
       case ListenerKind::kTls:
         MakeConnection<Connection<TlsTransport>>(limiter, std::move(ip), shard, timeout,
