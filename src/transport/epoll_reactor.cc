@@ -62,6 +62,9 @@ void EpollSocket::ReadOnce() {
     reactor_.ScheduleReread(this);
     return;
   }
+  // The peer half-closed while our last packets wait for room in the kernel buffer: they still
+  // go out (it may be reading), and CloseFlushed reads this end of stream again.
+  if (n == 0 && closing_ && !closed_) return;
   // End of stream or an error: the peer is gone (or answered our FIN while lingering).
   readable_ = false;
   CloseSocket();
@@ -274,6 +277,7 @@ void EpollReactor::RunTail() {
     reaping_.clear();
   }
   busy_ = false;
+  if (!reread_.empty()) PostPoll();  // e.g. a close that began lingering with bytes waiting
 }
 
 void EpollReactor::PostTail() {

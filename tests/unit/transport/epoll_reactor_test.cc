@@ -234,6 +234,25 @@ TEST_F(EpollReactorTest, CloseFlushesTheQueueBeforeTheFin) {
   EXPECT_EQ(reactor_.allocated_count(), 0u);
 }
 
+// A peer that half-closes (shutdown(SHUT_WR)) while our last packets wait for room still gets
+// all of them, and the close completes as soon as they are out (no linger timeout).
+TEST_F(EpollReactorTest, PeerHalfCloseDoesNotCutTheFlushShort) {
+  read_peer_ = false;
+  RecordingSocket* s = Connect(/*small_buffers=*/true);
+  std::string expected = QueuePackets(*s, 256);
+  RunFor(20ms);
+  ASSERT_GT(s->QueuedBytes(), 0u);
+  s->Close();
+  ::shutdown(peer_, SHUT_WR);
+  RunFor(50ms);
+  EXPECT_EQ(record_.closed, 0);
+  read_peer_ = true;
+  auto start = Clock::now();
+  ASSERT_TRUE(RunUntil([&] { return peer_eof_ && record_.closed == 1; }));
+  EXPECT_LT(Clock::now() - start, EpollSocket::kLingerTimeout);
+  EXPECT_TRUE(received_ == expected);
+}
+
 TEST_F(EpollReactorTest, LingerEndsAfterTheTimeoutWhenThePeerStaysOpen) {
   RecordingSocket* s = Connect();
   auto start = Clock::now();
