@@ -111,10 +111,10 @@ class EpollSocket : public broker::ClientChannel {
   // pause). Created on first use, so an established idle connection carries none.
   std::unique_ptr<boost::asio::steady_timer> timer_;
   int fd_;
-  uint32_t index_ = 0;  // position in EpollReactor::sockets_
-  uint16_t refs_ = 0;   // the reactor's own (until reported closed), lists and pending timers
-  bool closing_ : 1 = false;    // Close() was called: flush, then close
-  bool closed_ : 1 = false;     // FIN sent or descriptor closed: nothing more is written
+  uint32_t index_ = 0;        // position in EpollReactor::sockets_
+  uint16_t refs_ = 0;         // the reactor's own (until reported closed), lists and pending timers
+  bool closing_ : 1 = false;  // Close() was called: flush, then close
+  bool closed_ : 1 = false;   // FIN sent or descriptor closed: nothing more is written
   bool lingering_ : 1 = false;  // FIN sent; reading and discarding until the peer closes
   bool dead_ : 1 = false;       // descriptor closed; reported and freed at the end of the turn
   bool paused_ : 1 = false;     // PauseReading: no read until the timer fires
@@ -169,13 +169,13 @@ class EpollReactor {
   boost::asio::posix::stream_descriptor epoll_desc_;  // owns epoll_fd_
   std::vector<EpollSocket*> sockets_;  // every allocated socket (for the final cleanup)
   std::size_t open_ = 0;
-  std::vector<EpollSocket*> flush_, flushing_;  // sockets with packets queued this turn
+  std::vector<EpollSocket*> flush_, flushing_;    // sockets with packets queued this turn
   std::vector<EpollSocket*> reread_, rereading_;  // sockets that may hold more unread bytes
-  std::vector<EpollSocket*> dead_, reaping_;    // closed, to report and free
-  bool waiting_ = false;      // an async_wait on epoll_desc_ is pending
-  bool poll_posted_ = false;  // a Poll is posted
-  bool tail_posted_ = false;  // a RunTail is posted
-  bool busy_ = false;         // inside Poll or RunTail: the tail runs before returning
+  std::vector<EpollSocket*> dead_, reaping_;      // closed, to report and free
+  bool waiting_ = false;                          // an async_wait on epoll_desc_ is pending
+  bool poll_posted_ = false;                      // a Poll is posted
+  bool tail_posted_ = false;                      // a RunTail is posted
+  bool busy_ = false;  // inside Poll or RunTail: the tail runs before returning
   static constexpr std::size_t kMaxEvents = 256;
   std::array<epoll_event, kMaxEvents> events_;
 };

@@ -204,8 +204,8 @@ void Listener::AcceptFds() {
       if (i > 0 && !AcceptAllowed()) return;  // the rate-limit pause calls DoAccept
       tcp::endpoint peer;
       socklen_t len = static_cast<socklen_t>(peer.capacity());
-      int fd = ::accept4(acceptor_.native_handle(), peer.data(), &len,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+      int fd =
+          ::accept4(acceptor_.native_handle(), peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         int err = errno;
         if (err == EAGAIN || err == EWOULDBLOCK) break;
@@ -232,14 +232,14 @@ void Listener::StartTcp(int fd, std::string remote) {
   next_shard_ = (next_shard_ + 1) % broker_.shard_count();
   broker::Shard& shard = broker_.shard(shard_index);
   EpollReactor& reactor = *reactors_[shard_index];
-  asio::post(shard.io(), [&shard, &reactor, fd = UniqueFd(fd), remote = std::move(remote)]() mutable {
+  auto start = [&shard, &reactor, fd = UniqueFd(fd), remote = std::move(remote)]() mutable {
     if (shard.broker().stopping()) {  // the shard's clients were closed already
-      broker::AddressLimiter& limiter = shard.broker().address_limiter();
-      if (limiter.enabled()) limiter.Release(std::string_view(remote).substr(0, remote.rfind(':')));
+      ReleaseAddressSlot(shard.broker(), remote);
       return;
     }
     reactor.Add(new TcpConnection(reactor, shard, fd.release(), std::move(remote)));
-  });
+  };
+  asio::post(shard.io(), std::move(start));
 }
 
 void Listener::DoAccept() {

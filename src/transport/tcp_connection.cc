@@ -6,12 +6,16 @@ namespace meshmq::transport {
 
 TcpConnection::TcpConnection(EpollReactor& reactor, broker::Shard& shard, int fd,
                              std::string remote)
-    : EpollSocket(reactor, fd), remote_(std::move(remote)), client_(shard, *this, shard.NextClientId()) {}
+    : EpollSocket(reactor, fd),
+      remote_(std::move(remote)),
+      client_(shard, *this, shard.NextClientId()) {}
 
-TcpConnection::~TcpConnection() {
-  broker::AddressLimiter& limiter = client_.shard().broker().address_limiter();
-  if (limiter.enabled()) limiter.Release(std::string_view(remote_).substr(0, remote_.rfind(':')));
+void ReleaseAddressSlot(broker::Broker& broker, std::string_view remote) {
+  broker::AddressLimiter& limiter = broker.address_limiter();
+  if (limiter.enabled()) limiter.Release(remote.substr(0, remote.rfind(':')));
 }
+
+TcpConnection::~TcpConnection() { ReleaseAddressSlot(client_.shard().broker(), remote_); }
 
 bool TcpConnection::ShuttingDown() { return client_.shard().broker().stopping(); }
 

@@ -13,6 +13,10 @@
 
 namespace meshmq::transport {
 
+// Gives back the --max-connections-per-address slot taken for peer `remote` ("ip:port"), when
+// the limit is on.
+void ReleaseAddressSlot(broker::Broker& broker, std::string_view remote);
+
 class TcpConnection final : public EpollSocket {
  public:
   // `fd`: an accepted, non-blocking socket; `remote`: "ip:port" (DescribeRemote's format). When

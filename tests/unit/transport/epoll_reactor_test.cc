@@ -190,7 +190,7 @@ TEST_F(EpollReactorTest, ShortWritesResumeOnEpollOutInOrder) {
   RecordingSocket* s = Connect(/*small_buffers=*/true);
   std::string expected = QueuePackets(*s, 256);  // 1 MiB
   RunFor(50ms);
-  ASSERT_GT(s->QueuedBytes(), 0u);  // blocked on a full buffer
+  ASSERT_GT(s->QueuedBytes(), 0u);               // blocked on a full buffer
   ASSERT_LT(s->QueuedBytes(), expected.size());  // after a partial write
   read_peer_ = true;
   ASSERT_TRUE(RunUntil([&] { return received_.size() >= expected.size(); }));
