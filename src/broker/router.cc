@@ -41,6 +41,7 @@ bool Wanted(const RouteScope& scope, const std::string& key) {
 }  // namespace
 
 bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wait) {
+  if (route_inbox_.HasChanges()) ApplyRouteInbox();  // subscribes other shards already answered
   bool delivered = false;
   const int n = broker_.shard_count();
   // Inline storage: no heap allocation per publish for up to 16 shards.

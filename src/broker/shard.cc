@@ -158,9 +158,11 @@ void Shard::AnnounceRoute(const std::string& filter, bool add, bool node_level) 
   for (int i = 0; i < broker_.shard_count(); ++i) {
     if (i == index_) continue;
     Shard& other = broker_.shard(i);
-    boost::asio::post(other.io(), [&other, from = index_, filter, add] {
-      other.ApplyShardRoute(from, filter, add);
-    });
+    // Visible to the other shard's next publish at once (before our SUBACK goes out); the task
+    // only makes an idle shard apply it.
+    if (other.route_inbox_.Push({index_, filter, add})) {
+      boost::asio::post(other.io(), [&other] { other.ApplyRouteInbox(); });
+    }
   }
   if (node_level) broker_.RouteRef(filter, add ? 1 : -1);
 }
@@ -214,6 +216,10 @@ void Shard::RemoveSubscriber(Session& session, const std::string& filter) {
     }
   }
   if (entry->empty()) local_.Erase(inner);
+}
+
+void Shard::ApplyRouteInbox() {
+  for (auto& change : route_inbox_.Take()) ApplyShardRoute(change.from_shard, change.filter, change.add);
 }
 
 void Shard::ApplyShardRoute(int shard, const std::string& filter, bool add) {

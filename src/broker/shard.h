@@ -20,6 +20,7 @@
 #include "broker/deadline_queue.h"
 #include "broker/filter_trie.h"
 #include "broker/message.h"
+#include "broker/route_inbox.h"
 #include "broker/routes.h"
 #include "broker/session.h"
 #include "broker/shared_picker.h"
@@ -120,8 +121,10 @@ class Shard {
   bool DeliverHooks(const Session& session, const Delivery& delivery);
   static meshmq::ClientInfo HookInfoOf(const Session& session);  // a subscriber as hooks see it
 
-  // Route tables fed by other shards and by the cluster.
+  // Route tables fed by other shards and by the cluster. Shards announce to each other through
+  // route_inbox_ (route_inbox.h), applied before each publish is routed.
   void ApplyShardRoute(int shard, const std::string& filter, bool add);
+  void ApplyRouteInbox();
   void ApplyRemoteRoute(const std::string& node, const std::string& filter, bool add);
   void DropNode(const std::string& node);
   size_t RemoteRouteCount() const;
@@ -189,6 +192,7 @@ class Shard {
 
   FilterTrie<LocalSubscribers> local_;          // inner filter -> subscribers here
   FilterTrie<RouteTargets<int>> shard_routes_;  // inner filter -> other shards
+  RouteInbox route_inbox_;                      // changes to shard_routes_ not applied yet
   FilterTrie<RouteTargets<std::string>> remote_routes_;  // inner filter -> other nodes
   absl::flat_hash_map<std::string, std::vector<std::string>> remote_filters_;  // node -> filters
   absl::flat_hash_map<std::string, SharedPicker> pickers_;  // "$share/g/f" -> picker

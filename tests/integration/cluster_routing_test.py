@@ -3,6 +3,7 @@
 Each test starts its own cluster, so retained messages and sessions never leak between tests.
 """
 
+import subprocess
 import time
 
 import cluster_harness as ch
@@ -253,6 +254,22 @@ class ClusterRoutingTest(ClusterTestCase):
         print("\n  shared group: per node %s" % counts)
         self.assertEqual(len(got), 100, counts)
         self.assertEqual(sorted(got), sorted(b"%d" % i for i in range(100)))
+
+    def test_second_node_on_a_used_cluster_port_fails_to_start(self):
+        # gRPC binds with SO_REUSEPORT unless told not to; then a second node would start on
+        # node 1's address and the kernel would split node 1's peer connections between the two.
+        cmd = [ch.binary(), "--node-id", "intruder",
+               "--mqtt-listen", "127.0.0.1:%d" % ch.free_port(), "--http-listen", "off",
+               "--cluster-listen", self.n1.grpc_address, "--cluster-name", self.cluster.cluster_name,
+               "--cluster-secret", self.cluster.secret,
+               "--discovery", "static", "--peers", self.n1.grpc_address]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+        self.assertNotEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("cannot listen on %s" % self.n1.grpc_address, proc.stderr)
+        # node 1 still owns its port and still routes
+        sub = self.client(self.n1)
+        sub.subscribe("intruder/check", 1)
+        self.wait_route(self.client(self.n2), "intruder/check", [sub])
 
 
 if __name__ == "__main__":

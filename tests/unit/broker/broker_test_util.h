@@ -128,6 +128,9 @@ class TestConn {
 
   ProtocolVersion version() const { return version_; }
   int shard() const { return shard_; }
+  // Inline mode: after each call run only this connection's shard, so tasks it posted to other
+  // shards wait (as they do when those shards are busy) until the test settles them.
+  void SettleOwnShardOnly() { own_shard_only_ = true; }
 
   void Write(const codec::Packet& packet) {
     std::string bytes;
@@ -221,7 +224,12 @@ class TestConn {
   void Do(std::function<void()> fn) {
     auto body = [&] {
       fn();
-      if (!threaded_) Settle(broker_);
+      if (!threaded_ && own_shard_only_) {
+        while (broker_.io(shard_).poll() > 0) {
+        }
+      } else if (!threaded_) {
+        Settle(broker_);
+      }
       Collect();
     };
     if (threaded_) {
@@ -262,6 +270,7 @@ class TestConn {
   int shard_;
   ProtocolVersion version_;
   bool threaded_;
+  bool own_shard_only_ = false;
   FakeChannel channel_;
   std::unique_ptr<Client> client_;
   std::string wire_;

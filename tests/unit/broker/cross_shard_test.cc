@@ -159,5 +159,27 @@ TEST(CrossShardInlineTest, ThreeShardsPolledInlineRouteDeterministically) {
   EXPECT_EQ(broker.Stats().sessions, 2);
 }
 
+// A subscription is in every shard's routes before its SUBACK is sent: a publish that another
+// shard handles after the SUBACK reaches the new subscriber even when that shard has not yet run
+// the tasks posted to it (it was busy). The shards are polled one at a time to hold those tasks.
+TEST(CrossShardInlineTest, PublishAfterSubackReachesSubscriberBeforeTheOtherShardRanItsTasks) {
+  Broker broker(InlineOptions(2));
+  TestConn sub(broker, 1, ProtocolVersion::kV5);
+  TestConn pub(broker, 0, ProtocolVersion::kV5);
+  ASSERT_TRUE(Connect(sub, "sub"));
+  ASSERT_TRUE(Connect(pub, "pub"));
+  sub.SettleOwnShardOnly();
+  pub.SettleOwnShardOnly();
+  Subscribe(sub, "late/+", 1);
+  ASSERT_EQ(sub.Of<codec::Suback>().size(), 1u);
+  // Shard 0 handles the PUBLISH before any task posted to it since the SUBSCRIBE.
+  pub.Write(MakePublish("late/x", "after suback", 1, 7));
+  ASSERT_EQ(pub.Of<codec::Puback>().size(), 1u);
+  Settle(broker);  // now the delivery posted to shard 1 runs
+  auto got = sub.Of<codec::Publish>();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload.str(), "after suback");
+}
+
 }  // namespace
 }  // namespace meshmq::broker::testing
