@@ -44,7 +44,7 @@ if [ "${MESHMQ_SKIP_ASAN:-0}" != 1 ]; then
   # run in the normal stage only, which keeps the whole CI run within its time budget.
   stage "build (ASan+UBSan)"
   # meshmq-bench: storage_durability_test loads the broker with it while it kills the broker.
-  ASAN_TARGETS=(meshmq meshmq-bench codec_test broker_test auth_test config_test)
+  ASAN_TARGETS=(meshmq meshmq-bench codec_test broker_test transport_test auth_test config_test)
   if [ ! -f build-asan/CMakeCache.txt ]; then
     cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMESHMQ_SANITIZE=ON
   fi
@@ -53,7 +53,7 @@ if [ "${MESHMQ_SKIP_ASAN:-0}" != 1 ]; then
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure -j 2 --timeout 900 \
-       -R '^(codec|broker|auth|config)[.]|^integration[.]' \
+       -R '^(codec|broker|transport|auth|config)[.]|^integration[.]' \
        -E '^integration[.](cluster_|dashboard|deploy_|embedding|prometheus|shutdown|bench|tls|websocket)') || status=1
 fi
 
