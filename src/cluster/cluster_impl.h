@@ -38,7 +38,7 @@ class Server;
 
 namespace meshmq::cluster {
 
-inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;  // 2: packed forward batches
 inline constexpr char kSecretHeader[] = "x-meshmq-secret";
 // Forward acks go out at most this often (the heartbeat timer flushes a held-back one).
 inline constexpr int64_t kAckIntervalMs = 2;

@@ -6,6 +6,7 @@
 
 #include "cluster/cluster_impl.h"
 #include "cluster/message_codec.h"
+#include "cluster/packed_batch.h"
 #include "spdlog/spdlog.h"
 
 namespace meshmq::cluster {
@@ -349,22 +350,33 @@ struct BatchCompletion {
 
 }  // namespace
 
+// Decodes outside the mutex; then de-duplicates the whole batch under it once.
 void ClusterNode::Impl::HandleForwardBatch(const std::string& node_id, v1::ForwardBatch& batch) {
+  auto buffer = std::make_shared<const std::string>(std::move(*batch.mutable_packed()));
+  absl::StatusOr<std::vector<PackedForward>> decoded = UnpackForwardBatch(std::move(buffer));
   auto completion = std::make_shared<BatchCompletion>();
-  std::vector<v1::ForwardedMessage*> accepted;
+  std::vector<PackedForward*> accepted;
   {
     absl::MutexLock lock(&mu_);
     Peer* peer = FindPeerLocked(node_id);
     if (peer == nullptr || drop_incoming_forwards_) return;
+    if (!decoded.ok()) {
+      // Nothing of it is acknowledged: the sender resends it on the next stream.
+      ++stats_.forwards_corrupt;
+      spdlog::error("cluster: corrupt forward batch from {}: {}; closing its stream", node_id,
+                    std::string(decoded.status().message()));
+      CancelPeerStreamsLocked(*peer, false, true);
+      return;
+    }
     completion->incarnation = peer->incarnation;
-    for (v1::ForwardedMessage& fm : *batch.mutable_messages()) {
+    for (PackedForward& fm : *decoded) {
       ++stats_.forwards_received;
-      if (!peer->in.Accept(completion->incarnation, fm.seq())) {
+      if (!peer->in.Accept(completion->incarnation, fm.seq)) {
         ++stats_.forwards_duplicate;
         continue;
       }
       ++peer->received_from;
-      completion->seqs.push_back(fm.seq());
+      completion->seqs.push_back(fm.seq);
       accepted.push_back(&fm);
     }
     if (accepted.empty()) {  // all duplicates: still tell the sender it may drop them
@@ -378,7 +390,7 @@ void ClusterNode::Impl::HandleForwardBatch(const std::string& node_id, v1::Forwa
   std::vector<broker::RemoteDelivery> plain;
   plain.reserve(accepted.size());
   size_t targeted = 0;
-  for (v1::ForwardedMessage* fm : accepted) targeted += fm->has_target() ? 1 : 0;
+  for (PackedForward* fm : accepted) targeted += fm->target ? 1 : 0;
   completion->parts = targeted + (targeted < accepted.size() ? 1 : 0);
   auto part_done = [completion] {
     if (completion->parts.fetch_sub(1) != 1) return;
@@ -398,17 +410,12 @@ void ClusterNode::Impl::HandleForwardBatch(const std::string& node_id, v1::Forwa
       peer->in_link->Wake();
     }
   };
-  for (v1::ForwardedMessage* fm : accepted) {
-    broker::MessagePtr msg = DecodeMessage(std::move(*fm->mutable_message()));
-    if (fm->has_target()) {
-      const v1::TargetedDelivery& t = fm->target();
-      broker::SessionTarget target{t.client_id(), static_cast<uint8_t>(std::min(t.qos(), 2u)),
-                                   t.retain(),
-                                   {t.subscription_ids().begin(), t.subscription_ids().end()}};
-      local_.DeliverToSession(std::move(msg), std::move(target), part_done);
+  for (PackedForward* fm : accepted) {
+    if (fm->target) {
+      local_.DeliverToSession(std::move(fm->msg), std::move(*fm->target), part_done);
       continue;
     }
-    plain.push_back({std::move(msg), fm->to_subscribers(), ToVector(fm->shared_filters())});
+    plain.push_back({std::move(fm->msg), fm->to_subscribers, std::move(fm->shared_filters)});
   }
   if (!plain.empty()) local_.DeliverForwardedBatch(std::move(plain), part_done);
 }
@@ -515,28 +522,25 @@ void ClusterNode::Impl::PullForwardLane(const std::string& node_id, FrameArena* 
     for (const auto& [id, p] : peers_) stats_.forwards_resent += p->out.resent();
     if (peer->out.HasUnsent()) again = peer->out_link;
   }
+  std::string packed;
   for (size_t i = 0; i < out.size(); i += per_batch) {
-    v1::Frame* frame = arena->Make();
-    v1::ForwardBatch* batch = frame->mutable_forward_batch();
     size_t end = std::min(out.size(), i + per_batch);
-    batch->mutable_messages()->Reserve(static_cast<int>(end - i));
+    size_t estimate = 1;
+    for (size_t j = i; j < end; ++j) {
+      estimate += 40 + out[j].msg->topic.size() + out[j].msg->payload.size() +
+                  out[j].msg->origin_client_id.size() + out[j].msg->origin_node.size();
+    }
+    packed.reserve(estimate);
+    PackedBatchWriter writer(&packed);
     for (size_t j = i; j < end; ++j) {
       const Outgoing& o = out[j];
-      v1::ForwardedMessage* fm = batch->add_messages();
-      fm->set_seq(o.seq);
-      fm->set_to_subscribers(o.to_subscribers);
-      if (o.extra) {
-        for (const std::string& s : o.extra->shared_filters) fm->add_shared_filters(s);
-        if (const std::optional<broker::SessionTarget>& target = o.extra->target) {
-          v1::TargetedDelivery* t = fm->mutable_target();
-          t->set_client_id(target->client_id);
-          t->set_qos(target->qos);
-          t->set_retain(target->retain);
-          for (uint32_t id : target->subscription_ids) t->add_subscription_ids(id);
-        }
-      }
-      EncodeMessage(*o.msg, fm->mutable_message());
+      const ForwardBuffer::Extra* extra = o.extra.get();
+      writer.Add(o.seq, *o.msg, o.to_subscribers, extra ? &extra->shared_filters : nullptr,
+                 extra && extra->target ? &*extra->target : nullptr);
     }
+    v1::Frame* frame = arena->Make();
+    frame->mutable_forward_batch()->set_packed(std::move(packed));
+    packed = std::string();
     frames->push_back(frame);
   }
   if (again) again->Wake();
