@@ -362,7 +362,7 @@ void ClusterNode::Impl::HandleForwardBatch(const std::string& node_id, v1::Forwa
     if (peer == nullptr || drop_incoming_forwards_) return;
     if (!decoded.ok()) {
       // Nothing of it is acknowledged: the sender resends it on the next stream.
-      ++stats_.forwards_corrupt;
+      ++stats_.forward_batches_corrupt;
       spdlog::error("cluster: corrupt forward batch from {}: {}; closing its stream", node_id,
                     std::string(decoded.status().message()));
       CancelPeerStreamsLocked(*peer, false, true);
