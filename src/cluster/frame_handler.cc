@@ -310,12 +310,16 @@ void ClusterNode::Impl::OnForwardLaneFrame(const std::string& node_id, v1::Frame
 void ClusterNode::Impl::OnReverseLaneFrame(const std::string& node_id, v1::Frame&& frame) {
   switch (frame.kind_case()) {
     case v1::Frame::kForwardAck: {
+      // Declared before the lock, so destroyed after it is released: freeing the acked messages
+      // (often the last reference) would otherwise hold up the writer numbering the next drain.
+      std::vector<broker::MessagePtr> released;
       absl::MutexLock lock(&mu_);
       Peer* peer = FindPeerLocked(node_id);
       if (peer == nullptr) return;
       int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                            std::chrono::steady_clock::now().time_since_epoch()).count();
-      for (int64_t queued_at_us : AckForwardsLocked(*peer, frame.forward_ack().acked())) {
+      for (int64_t queued_at_us :
+           AckForwardsLocked(*peer, frame.forward_ack().acked(), &released)) {
         int64_t ms = (now_us - queued_at_us) / 1000;
         int b = 0;
         while (b < 9 && ms > ClusterStats::kForwardLatencyBoundsMs[b]) ++b;

@@ -27,6 +27,10 @@ constexpr uint8_t kUserProps = 0x20;
 constexpr uint8_t kExtrasKnown = 0x3f;
 
 void PutVarint(std::string* out, uint64_t v) {
+  if (v < 0x80) {  // lengths, flags of small messages: most varints are one byte
+    out->push_back(static_cast<char>(v));
+    return;
+  }
   char buf[10];
   size_t n = 0;
   while (v >= 0x80) {
