@@ -1,15 +1,12 @@
-// One client connection over any stream transport (TCP, TLS, WebSocket, WebSocket over TLS):
-// runs the transport's handshake under a deadline, then feeds received bytes to its
-// broker::Client and writes what the client queues, coalescing queued packets into one gathered
-// write (see WriteQueue).
+// One client connection over an Asio stream transport (TLS, WebSocket, WebSocket over TLS; plain
+// TCP has its own epoll path, tcp_connection.h): runs the transport's handshake under a deadline,
+// then feeds received bytes to its broker::Client and writes what the client queues, coalescing
+// queued packets into one gathered write (see WriteQueue).
 //
 // `Transport` wraps one stream and provides (all completion handlers run on the shard thread):
 //   boost::asio::ip::tcp::socket& socket();                   the TCP socket underneath
 //   void AsyncHandshake(H h);                                 h(error_code)
-//   static constexpr bool kWaitThenRead;                      which of the two read styles:
-//   true:  void AsyncWaitReadable(H h);                       h(error_code), then
-//          size_t ReadSomeNow(mutable_buffer b, error_code&); never blocks (would_block)
-//   false: void AsyncReadSome(boost::asio::mutable_buffer b, H h);   h(error_code, size_t)
+//   void AsyncReadSome(boost::asio::mutable_buffer b, H h);   h(error_code, size_t)
 //   void AsyncWrite(const std::vector<const_buffer>& b, H h); h(error_code, size_t)
 //   void AsyncClose(H h);   polite close (e.g. a WebSocket close frame), then h()
 //   static constexpr const char* kName;                       for logs
@@ -89,17 +86,14 @@ class Connection final : public broker::ClientChannel,
   std::string remote_;
   Transport transport_;
   std::unique_ptr<broker::Client> client_;
-  // Only for transports that read asynchronously into a buffer (TLS, WebSocket); see
-  // read_buffer.h. Plain TCP reads into the shard's buffer.
+  // The transport decrypts or unframes into it (see read_buffer.h); allocated after the handshake.
   std::unique_ptr<char[]> stream_buf_;
   WriteQueue queue_;
   std::chrono::milliseconds handshake_timeout_;
-  // Bounds the handshake, later the linger after our FIN (one timer: the two never overlap);
-  // freed in between, so an established connection carries none.
+  // Bounds the handshake; freed afterwards, so an established connection carries none.
   broker::LazyTimer timer_;
   bool closing_ = false;  // Close() was called: flush, then close
-  bool reading_ = false;  // an async read (or readiness wait) is pending
-  bool lingering_ = false;  // FIN sent; reading and discarding until the peer closes
+  bool reading_ = false;  // an async read is pending
   bool closed_ = false;   // the socket is closed or closing politely; nothing more is written
   // Back-pressure from the client (PauseReading): no read starts until resume_timer_ fires.
   bool read_paused_ = false;
@@ -134,29 +128,14 @@ void Connection<Transport>::OnHandshake(const boost::system::error_code& ec) {
 template <typename Transport>
 void Connection<Transport>::DoRead() {
   reading_ = true;
-  if constexpr (Transport::kWaitThenRead) {
-    // Nothing is allocated for an idle connection: the bytes are read only once they are there.
-    transport_.AsyncWaitReadable([self = this->shared_from_this()](boost::system::error_code ec) {
-      self->reading_ = false;
-      if (ec) return self->OnRead(ec, {});
-      boost::asio::mutable_buffer buffer = ShardReadBuffer();
-      std::size_t n = self->transport_.ReadSomeNow(buffer, ec);
-      if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
-        self->DoRead();  // readiness without data (e.g. a wake-up another read already drained)
-        return;
-      }
-      self->OnRead(ec, std::string_view(static_cast<const char*>(buffer.data()), n));
-    });
-  } else {
-    // Not make_unique: that would zero (and so touch) every page of the buffer.
-    if (!stream_buf_) stream_buf_.reset(new char[kStreamReadBufferSize]);
-    transport_.AsyncReadSome(
-        boost::asio::buffer(stream_buf_.get(), kStreamReadBufferSize),
-        [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
-          self->reading_ = false;
-          self->OnRead(ec, std::string_view(self->stream_buf_.get(), n));
-        });
-  }
+  // Not make_unique: that would zero (and so touch) every page of the buffer.
+  if (!stream_buf_) stream_buf_.reset(new char[kStreamReadBufferSize]);
+  transport_.AsyncReadSome(
+      boost::asio::buffer(stream_buf_.get(), kStreamReadBufferSize),
+      [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
+        self->reading_ = false;
+        self->OnRead(ec, std::string_view(self->stream_buf_.get(), n));
+      });
 }
 
 template <typename Transport>
@@ -166,15 +145,8 @@ void Connection<Transport>::OnRead(const boost::system::error_code& ec, std::str
     CloseSocket();
     return;
   }
-  if (lingering_) {  // bytes after our close are discarded
-    DoRead();
-    return;
-  }
   client_->OnBytes(bytes);
-  if (client_->state() == broker::Client::State::kClosed) {
-    if (lingering_ && !reading_) DoRead();
-    return;
-  }
+  if (client_->state() == broker::Client::State::kClosed) return;
   if (!read_paused_) DoRead();
 }
 
@@ -240,17 +212,6 @@ void Connection<Transport>::CloseFlushed() {
     return;
   }
   closed_ = true;
-  if constexpr (Transport::kLingerOnClose) {
-    boost::system::error_code ec;
-    transport_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
-    lingering_ = true;
-    timer_.expires_after(std::chrono::seconds(2));
-    timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
-      if (!ec) self->CloseSocket();  // the peer did not close in time
-    });
-    if (!reading_ && client_) DoRead();
-    return;
-  }
   transport_.AsyncClose([self = this->shared_from_this()] {
     boost::system::error_code ec;
     self->transport_.socket().close(ec);
@@ -261,7 +222,6 @@ template <typename Transport>
 void Connection<Transport>::CloseSocket() {
   // Also after a polite close started: an error or timeout ends it at once.
   closed_ = true;
-  lingering_ = false;
   timer_.cancel();
   resume_timer_.cancel();
   boost::system::error_code ec;

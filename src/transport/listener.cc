@@ -1,11 +1,17 @@
 #include "transport/listener.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
 
 #include "transport/connection.h"
-#include "transport/tcp_transport.h"
+#include "transport/tcp_connection.h"
 #include "transport/tls_transport.h"
 
 namespace meshmq::transport {
@@ -27,10 +33,37 @@ const char* ListenerKindName(ListenerKind kind) {
   return "?";
 }
 
+namespace {
+
+std::string DescribeEndpoint(const tcp::endpoint& endpoint) {
+  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+// An accepted descriptor on its way to its shard: closed if the task never runs (the broker
+// stopped first).
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&&) = delete;
+  ~UniqueFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+// Descriptors accepted per readiness of the listening socket before other work gets a turn.
+constexpr int kAcceptBatch = 64;
+
+}  // namespace
+
 std::string DescribeRemote(const tcp::socket& socket) {
   boost::system::error_code ec;
   auto endpoint = socket.remote_endpoint(ec);
-  return ec ? "unknown" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  return ec ? "unknown" : DescribeEndpoint(endpoint);
 }
 
 Listener::Listener(broker::Broker& broker, ListenerConfig config)
@@ -46,6 +79,11 @@ Listener::Listener(broker::Broker& broker, ListenerConfig config)
       // One second's worth of connections may arrive at once.
       accept_bucket_(broker.options().max_accept_rate, broker.options().max_accept_rate) {
   if (handshake_timeout_.count() <= 0) handshake_timeout_ = std::chrono::seconds(10);
+  if (config_.kind == ListenerKind::kTcp) {
+    for (int i = 0; i < broker.shard_count(); ++i) {
+      reactors_.push_back(std::make_unique<EpollReactor>(broker.io(i)));
+    }
+  }
 }
 
 Listener::~Listener() = default;
@@ -73,6 +111,8 @@ absl::Status Listener::Listen() {
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  // accept4 in AcceptFds must return EAGAIN once the backlog is empty.
+  if (!ec && config_.kind == ListenerKind::kTcp) acceptor_.non_blocking(true, ec);
   if (ec) return absl::UnavailableError("cannot listen on " + Describe() + ": " + ec.message());
   port_ = acceptor_.local_endpoint().port();
   return absl::OkStatus();
@@ -131,38 +171,88 @@ bool Listener::AcceptAllowed() {
   return false;
 }
 
+bool Listener::AdmitIp(const std::string& ip) {
+  if (broker_.address_limiter().Acquire(ip)) return true;
+  // Refused before any byte is read: cheaper than a CONNACK, and the flood gets nothing.
+  broker_.shard(0).NoteOverload(broker::OverloadEvent::kConnectionRefusedPerAddress, ip);
+  return false;
+}
+
 bool Listener::AdmitAddress(tcp::socket& socket, std::string& ip) {
-  broker::AddressLimiter& limiter = broker_.address_limiter();
-  if (!limiter.enabled()) return true;
+  if (!broker_.address_limiter().enabled()) return true;
   boost::system::error_code ec;
   auto endpoint = socket.remote_endpoint(ec);
   ip = ec ? "unknown" : endpoint.address().to_string();
-  if (limiter.Acquire(ip)) return true;
-  // Refused before any byte is read: cheaper than a CONNACK, and the flood gets nothing.
-  broker_.shard(0).NoteOverload(broker::OverloadEvent::kConnectionRefusedPerAddress, ip);
+  if (AdmitIp(ip)) return true;
   socket.close(ec);
   return false;
+}
+
+void Listener::RetryAcceptLater(const std::string& why) {
+  spdlog::warn("{}: accept failed: {}", Describe(), why);
+  retry_timer_.expires_after(std::chrono::milliseconds(100));
+  retry_timer_.async_wait([this](const boost::system::error_code& e) {
+    if (!e) DoAccept();
+  });
+}
+
+void Listener::AcceptFds() {
+  acceptor_.async_wait(tcp::acceptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (stopped_) return;
+    if (ec) return RetryAcceptLater(ec.message());
+    for (int i = 0; i < kAcceptBatch; ++i) {
+      if (i > 0 && !AcceptAllowed()) return;  // the rate-limit pause calls DoAccept
+      tcp::endpoint peer;
+      socklen_t len = static_cast<socklen_t>(peer.capacity());
+      int fd =
+          ::accept4(acceptor_.native_handle(), peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        int err = errno;
+        if (err == EAGAIN || err == EWOULDBLOCK) break;
+        // The peer gave up while queued, or a signal: try the next one.
+        if (err == ECONNABORTED || err == EINTR || err == EPROTO) continue;
+        return RetryAcceptLater(std::strerror(err));
+      }
+      peer.resize(len);
+      accept_bucket_.Take(std::chrono::steady_clock::now(), 1);
+      if (broker_.address_limiter().enabled() && !AdmitIp(peer.address().to_string())) {
+        ::close(fd);
+        continue;
+      }
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      StartTcp(fd, DescribeEndpoint(peer));
+    }
+    DoAccept();
+  });
+}
+
+void Listener::StartTcp(int fd, std::string remote) {
+  int shard_index = next_shard_;
+  next_shard_ = (next_shard_ + 1) % broker_.shard_count();
+  broker::Shard& shard = broker_.shard(shard_index);
+  EpollReactor& reactor = *reactors_[shard_index];
+  auto start = [&shard, &reactor, fd = UniqueFd(fd), remote = std::move(remote)]() mutable {
+    if (shard.broker().stopping()) {  // the shard's clients were closed already
+      ReleaseAddressSlot(shard.broker(), remote);
+      return;
+    }
+    reactor.Add(new TcpConnection(reactor, shard, fd.release(), std::move(remote)));
+  };
+  asio::post(shard.io(), std::move(start));
 }
 
 void Listener::DoAccept() {
   if (stopped_) return;
   if (!AcceptAllowed()) return;
+  if (config_.kind == ListenerKind::kTcp) return AcceptFds();
   int shard_index = next_shard_;
   next_shard_ = (next_shard_ + 1) % broker_.shard_count();
   broker::Shard& shard = broker_.shard(shard_index);
   acceptor_.async_accept(shard.io(),
                          [this, &shard](const boost::system::error_code& ec, tcp::socket socket) {
                            if (stopped_) return;
-                           if (ec) {
-                             // Out of file descriptors and similar: wait instead of spinning on the
-                             // error.
-                             spdlog::warn("{}: accept failed: {}", Describe(), ec.message());
-                             retry_timer_.expires_after(std::chrono::milliseconds(100));
-                             retry_timer_.async_wait([this](const boost::system::error_code& e) {
-                               if (!e) DoAccept();
-                             });
-                             return;
-                           }
+                           if (ec) return RetryAcceptLater(ec.message());
                            accept_bucket_.Take(std::chrono::steady_clock::now(), 1);
                            std::string ip;
                            if (AdmitAddress(socket, ip)) {
@@ -181,10 +271,7 @@ void Listener::StartConnection(broker::Shard& shard, tcp::socket socket, std::st
                 kind = config_.kind, ws = config_.ws,
                 ctx = secure() ? tls_.Current() : nullptr]() mutable {
     switch (kind) {
-      case ListenerKind::kTcp:
-        MakeConnection<Connection<TcpTransport>>(limiter, std::move(ip), shard, timeout,
-                                                 std::move(socket))
-            ->Start();
+      case ListenerKind::kTcp:  // never: plain TCP goes to the epoll reactor (StartTcp)
         break;
       case ListenerKind::kTls:
         MakeConnection<Connection<TlsTransport>>(limiter, std::move(ip), shard, timeout,

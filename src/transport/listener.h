@@ -1,5 +1,7 @@
 // Accepts MQTT connections of one kind (TCP, TLS, WebSocket, WebSocket over TLS) on one address
 // and hands each to a shard round-robin; the connection then stays on that shard for life.
+// Plain TCP is accepted with accept4 and served by one EpollReactor per shard (no Asio socket
+// per connection, see epoll_reactor.h); the other kinds use Asio sockets (connection.h).
 //
 // Listen/Start/Stop/ReloadCertificates are called from the control thread; accepting runs on
 // shard 0's io_context.
@@ -11,10 +13,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "broker/broker.h"
 #include "broker/token_bucket.h"
+#include "transport/epoll_reactor.h"
 #include "transport/tls_context.h"
 #include "transport/ws_transport.h"
 
@@ -37,6 +41,7 @@ struct ListenerConfig {
 class Listener {
  public:
   Listener(broker::Broker& broker, ListenerConfig config);
+  // After Broker::Stop (the shard threads ended): frees the plain-TCP connections still open.
   ~Listener();
 
   // Loads the TLS files (kTls, kWss), binds and listens; errors name the listener and address.
@@ -56,11 +61,19 @@ class Listener {
  private:
   bool secure() const;
   void DoAccept();
+  // Plain TCP: waits for the listening socket, then accepts what the backlog holds.
+  void AcceptFds();
+  // After an accept error (out of descriptors and similar): waits instead of spinning on it.
+  void RetryAcceptLater(const std::string& why);
   // False (and a rate-limit pause armed) when the connection-rate bucket is empty.
   bool AcceptAllowed();
+  // False when `ip` is over --max-connections-per-address; else its slot is taken.
+  bool AdmitIp(const std::string& ip);
   // False when the socket's address is over --max-connections-per-address (socket closed).
   bool AdmitAddress(boost::asio::ip::tcp::socket& socket, std::string& ip);
   void StartConnection(broker::Shard& shard, boost::asio::ip::tcp::socket socket, std::string ip);
+  // Plain TCP: hands accepted socket `fd` (peer "ip:port" in `remote`) to the next shard.
+  void StartTcp(int fd, std::string remote);
 
   broker::Broker& broker_;
   const ListenerConfig config_;
@@ -70,6 +83,8 @@ class Listener {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
   broker::TokenBucket accept_bucket_;  // --max-accept-rate; touched on shard 0 only
+  // kTcp: one per shard, each used only on its shard's thread.
+  std::vector<std::unique_ptr<EpollReactor>> reactors_;
   int next_shard_ = 0;
   bool stopped_ = false;
 };

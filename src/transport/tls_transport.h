@@ -39,8 +39,6 @@ class TlsStream {
 class TlsTransport {
  public:
   static constexpr const char* kName = "tls";
-  static constexpr bool kLingerOnClose = false;
-  static constexpr bool kWaitThenRead = false;  // decrypts/unframes into its own buffer
 
   TlsTransport(boost::asio::ip::tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> ctx)
       : tls_(std::move(socket), std::move(ctx)) {}

@@ -32,7 +32,7 @@ void WriteQueue::Push(std::string head, codec::SharedBytes payload) {
       pool.pop_back();
     }
   }
-  queued_bytes_ += head.size() + payload.size();
+  storage_->queued_bytes += head.size() + payload.size();
   storage_->chunks.push_back(Chunk{std::move(head), std::move(payload)});
 }
 
@@ -41,36 +41,57 @@ const std::vector<boost::asio::const_buffer>& WriteQueue::NextBatch() {
   std::size_t count = std::min(s.chunks.size(), kMaxChunksPerWrite);
   s.batch.clear();
   s.batch.reserve(count * 2);
+  std::size_t skip = s.front_written;  // only ever inside the first chunk
   for (std::size_t i = 0; i < count; ++i) {
-    s.batch.emplace_back(boost::asio::buffer(s.chunks[i].head));
+    const std::string& head = s.chunks[i].head;
+    if (skip < head.size()) {
+      s.batch.emplace_back(head.data() + skip, head.size() - skip);
+      skip = 0;
+    } else {
+      skip -= head.size();
+    }
     const codec::SharedBytes& payload = s.chunks[i].payload;
-    if (!payload.empty()) s.batch.emplace_back(payload.data(), payload.size());
+    if (skip < payload.size()) s.batch.emplace_back(payload.data() + skip, payload.size() - skip);
+    skip = 0;
   }
-  writing_chunks_ = count;
+  s.writing_chunks = count;
   return s.batch;
 }
 
 void WriteQueue::FinishBatch(std::size_t n) {
-  queued_bytes_ -= std::min(n, queued_bytes_);
-  if (storage_) {
-    for (std::size_t i = 0; i < writing_chunks_; ++i) storage_->chunks.pop_front();
+  if (!storage_) return;
+  Storage& s = *storage_;
+  s.queued_bytes -= std::min(n, s.queued_bytes);
+  for (std::size_t i = 0; i < s.writing_chunks && !s.chunks.empty(); ++i) {
+    const Chunk& front = s.chunks.front();
+    std::size_t left = front.head.size() + front.payload.size() - s.front_written;
+    if (n < left) {  // a short write ended inside this packet
+      s.front_written += n;
+      break;
+    }
+    n -= left;
+    s.front_written = 0;
+    s.chunks.pop_front();
   }
-  writing_chunks_ = 0;
+  s.writing_chunks = 0;
   ReleaseIfIdle();
 }
 
 void WriteQueue::Clear() {
-  if (storage_) storage_->chunks.clear();
-  writing_chunks_ = 0;
-  queued_bytes_ = 0;
+  if (!storage_) return;
+  storage_->chunks.clear();
+  storage_->front_written = 0;
+  storage_->writing_chunks = 0;
+  storage_->queued_bytes = 0;
   ReleaseIfIdle();
 }
 
 void WriteQueue::ReleaseIfIdle() {
-  if (!storage_ || writing_chunks_ != 0 || !storage_->chunks.empty()) return;
+  if (!storage_ || storage_->writing_chunks != 0 || !storage_->chunks.empty()) return;
   auto& pool = Pool<Storage>();
   if (pool.size() < kPoolSize && storage_->batch.capacity() <= kMaxPooledBatch) {
     storage_->batch.clear();
+    storage_->queued_bytes = 0;  // the next connection starts from zero whatever was counted
     pool.push_back(std::move(storage_));
   }
   storage_.reset();

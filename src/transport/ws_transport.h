@@ -43,8 +43,6 @@ class WsTransport {
   using Next = std::conditional_t<kSecure, boost::asio::ssl::stream<boost::asio::ip::tcp::socket>,
                                   boost::asio::ip::tcp::socket>;
   static constexpr const char* kName = kSecure ? "wss" : "ws";
-  static constexpr bool kLingerOnClose = false;
-  static constexpr bool kWaitThenRead = false;  // decrypts/unframes into its own buffer
 
   WsTransport(boost::asio::ip::tcp::socket socket, WsSettings settings) requires(!kSecure)
       : settings_(std::move(settings)), ws_(std::move(socket)) {}

@@ -42,6 +42,30 @@ TEST(WriteQueueTest, BatchIsCappedAtMaxChunks) {
   EXPECT_EQ(q.queued_bytes(), 0u);
 }
 
+// A non-blocking write that the kernel cut short: the next batch resumes at the first unwritten
+// byte, inside a header or inside a shared payload, and later packets follow.
+TEST(WriteQueueTest, ShortWriteResumesInsideThePacket) {
+  WriteQueue q;
+  codec::SharedBytes payload(std::string("world"));
+  q.Push("hello", payload);
+  q.Push("!", {});
+  EXPECT_EQ(Joined(q.NextBatch()), "helloworld!");
+  q.FinishBatch(3);  // inside the header
+  EXPECT_EQ(q.queued_bytes(), 8u);
+  EXPECT_EQ(Joined(q.NextBatch()), "loworld!");
+  q.FinishBatch(4);  // inside the payload
+  const auto& batch = q.NextBatch();
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[0].data(), payload.data() + 2);  // still the shared bytes, not a copy
+  EXPECT_EQ(Joined(batch), "rld!");
+  q.FinishBatch(3);  // exactly the end of the first packet
+  EXPECT_EQ(Joined(q.NextBatch()), "!");
+  q.FinishBatch(1);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.queued_bytes(), 0u);
+  EXPECT_FALSE(q.holds_storage());
+}
+
 TEST(WriteQueueTest, ClearDropsEverything) {
   WriteQueue q;
   q.Push("abc", codec::SharedBytes(std::string("def")));
