@@ -52,6 +52,7 @@ class ClusterNodeView : public http::ClusterView {
     c.forwards_received = s.forwards_received;
     c.forwards_duplicate = s.forwards_duplicate;
     c.forwards_rejected = s.forwards_rejected;
+    c.forward_batches_corrupt = s.forward_batches_corrupt;
     c.forward_batches_sent = s.forward_batches_sent;
     for (int ms : cluster::ClusterStats::kForwardLatencyBoundsMs) {
       c.forward_latency_bounds_ms.push_back(ms);

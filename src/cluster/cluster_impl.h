@@ -38,7 +38,7 @@ class Server;
 
 namespace meshmq::cluster {
 
-inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;  // 2: packed forward batches
 inline constexpr char kSecretHeader[] = "x-meshmq-secret";
 // Forward acks go out at most this often (the heartbeat timer flushes a held-back one).
 inline constexpr int64_t kAckIntervalMs = 2;
@@ -192,7 +192,9 @@ class ClusterNode::Impl : public std::enable_shared_from_this<ClusterNode::Impl>
   // Opens the peer's lane while it is alive and this node runs, closes it otherwise.
   void SyncLaneLocked(Peer& peer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ack/Rewind of the peer's buffer, returning the freed bytes to its lane's budget.
-  std::vector<int64_t> AckForwardsLocked(Peer& peer, uint64_t acked)
+  // With `released`, acked messages are moved there to be freed once mu_ is released.
+  std::vector<int64_t> AckForwardsLocked(Peer& peer, uint64_t acked,
+                                         std::vector<broker::MessagePtr>* released = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RewindForwardsLocked(Peer& peer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs fn on the notifier thread, after every callback queued before it.

@@ -51,9 +51,10 @@ void ClusterNode::Impl::SyncLaneLocked(Peer& peer) {
   peer.lane->SetOpen(peer.state == Peer::State::kAlive && !stopping_);
 }
 
-std::vector<int64_t> ClusterNode::Impl::AckForwardsLocked(Peer& peer, uint64_t acked) {
+std::vector<int64_t> ClusterNode::Impl::AckForwardsLocked(
+    Peer& peer, uint64_t acked, std::vector<broker::MessagePtr>* released) {
   size_t before = peer.out.bytes();
-  std::vector<int64_t> queued_at = peer.out.Ack(acked);
+  std::vector<int64_t> queued_at = peer.out.Ack(acked, released);
   peer.lane->Release(before - peer.out.bytes());
   return queued_at;
 }

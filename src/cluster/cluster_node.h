@@ -106,6 +106,7 @@ struct ClusterStats {
   uint64_t forwards_resent = 0;
   uint64_t forwards_received = 0;
   uint64_t forwards_duplicate = 0;        // dropped by (origin, incarnation, seq) de-duplication
+  uint64_t forward_batches_corrupt = 0;   // received batches that did not decode (stream closed)
   uint64_t forwards_rejected = 0;         // on_queued(false): unknown/down peer or budget spent
   uint64_t forward_batches_sent = 0;      // stream frames carrying forwards (batches)
   // Forward round trip (queued here -> acked by the peer), histogram with upper bounds

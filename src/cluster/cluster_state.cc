@@ -56,10 +56,12 @@ std::vector<const ForwardBuffer::Entry*> ForwardBuffer::TakeUnsent(size_t max) {
   return out;
 }
 
-std::vector<int64_t> ForwardBuffer::Ack(uint64_t acked) {
+std::vector<int64_t> ForwardBuffer::Ack(uint64_t acked,
+                                        std::vector<broker::MessagePtr>* released) {
   std::vector<int64_t> queued_at;
   while (!entries_.empty() && entries_.front().seq <= acked) {
     queued_at.push_back(entries_.front().queued_at_us);
+    if (released != nullptr) released->push_back(std::move(entries_.front().msg));
     bytes_ -= entries_.front().bytes;
     entries_.pop_front();
     if (send_pos_ > 0) --send_pos_;

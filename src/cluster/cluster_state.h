@@ -70,7 +70,9 @@ class ForwardBuffer {
   std::vector<const Entry*> TakeUnsent(size_t max);
   bool HasUnsent() const { return send_pos_ < entries_.size(); }
   // Drops every entry with seq <= acked; returns their queue times (for the latency histogram).
-  std::vector<int64_t> Ack(uint64_t acked);
+  // With `released`, the dropped messages are moved there, so the caller can free them after
+  // releasing its lock (an ack can drop hundreds of messages).
+  std::vector<int64_t> Ack(uint64_t acked, std::vector<broker::MessagePtr>* released = nullptr);
   // A new stream starts: resend from the oldest unacked entry; QoS 0 entries already written once
   // are dropped rather than resent.
   void Rewind();

@@ -78,7 +78,12 @@ class ClusterService final : public v1::Cluster::Service {
       return {grpc::StatusCode::PERMISSION_DENIED, "wrong cluster name"};
     }
     if (hello.protocol_version() != kProtocolVersion) {
-      return {grpc::StatusCode::FAILED_PRECONDITION, "unsupported protocol version"};
+      // No translation between versions: a mixed-version cluster does not form (docs/cluster.md).
+      spdlog::warn("cluster: refused {} from {}: protocol version {}, this node speaks {}",
+                   hello.node_id(), ctx->peer(), hello.protocol_version(), kProtocolVersion);
+      return {grpc::StatusCode::FAILED_PRECONDITION,
+              "unsupported protocol version " + std::to_string(hello.protocol_version()) +
+                  " (this node speaks " + std::to_string(kProtocolVersion) + ")"};
     }
     v1::Frame reply;
     if (hello.node_id() == opts.node_id) {  // discovery listed our own address: tell the dialer
@@ -174,7 +179,8 @@ static StreamEnd RunStream(ClusterNode::Impl& impl, Dialer* dialer, v1::Cluster:
   impl.AttachDialerContext(dialer, nullptr);
   grpc::Status status = stream->Finish();
   if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
-      status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+      status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+      status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
     end = StreamEnd::kRefused;
   }
   *error = status.error_message();

@@ -139,6 +139,9 @@ void RenderClusterCounters(const ClusterMetrics& c, PrometheusWriter& w) {
             D(c.forwards_received));
   w.Counter("meshmq_cluster_forwards_duplicate_total", "Received forwards dropped as duplicates.",
             D(c.forwards_duplicate));
+  w.Counter("meshmq_cluster_forward_batches_corrupt_total",
+            "Received forward batches that did not decode (the peer's stream was closed).",
+            D(c.forward_batches_corrupt));
   w.Counter("meshmq_cluster_forwards_rejected_total",
             "Forwards refused: peer unknown or down, or its buffer full.", D(c.forwards_rejected));
   w.Counter("meshmq_cluster_forward_batches_sent_total",

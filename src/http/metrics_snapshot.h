@@ -24,7 +24,7 @@ struct ClusterMetrics {
   uint64_t snapshot_requests_sent = 0;
   int64_t last_route_lag_ms = 0, max_route_lag_ms = 0;
   uint64_t forwards_sent = 0, forwards_resent = 0, forwards_received = 0;
-  uint64_t forwards_duplicate = 0, forwards_rejected = 0;
+  uint64_t forwards_duplicate = 0, forwards_rejected = 0, forward_batches_corrupt = 0;
   uint64_t forward_batches_sent = 0;  // stream frames carrying forwards
   // Upper bounds in milliseconds; buckets has one more entry (+Inf). Not cumulative.
   std::vector<double> forward_latency_bounds_ms;

@@ -1,0 +1,296 @@
+#include "cluster/packed_batch.h"
+
+#include <string_view>
+#include <utility>
+
+#include "absl/status/status.h"
+
+namespace meshmq::cluster {
+namespace {
+
+// Per-message flags byte.
+constexpr uint8_t kQosMask = 0x03;
+constexpr uint8_t kRetain = 0x04;
+constexpr uint8_t kToSubscribers = 0x08;
+constexpr uint8_t kHasExtras = 0x10;  // a properties byte follows the fixed fields
+constexpr uint8_t kHasShared = 0x20;
+constexpr uint8_t kHasTarget = 0x40;
+constexpr uint8_t kFlagsKnown = 0x7f;
+
+// Extras byte: the v5 pass-through properties and the expiry, each present only when set.
+constexpr uint8_t kPayloadFormat = 0x01;
+constexpr uint8_t kContentType = 0x02;
+constexpr uint8_t kResponseTopic = 0x04;
+constexpr uint8_t kCorrelation = 0x08;
+constexpr uint8_t kExpiry = 0x10;
+constexpr uint8_t kUserProps = 0x20;
+constexpr uint8_t kExtrasKnown = 0x3f;
+
+void PutVarint(std::string* out, uint64_t v) {
+  if (v < 0x80) {  // lengths, flags of small messages: most varints are one byte
+    out->push_back(static_cast<char>(v));
+    return;
+  }
+  char buf[10];
+  size_t n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out->append(buf, n);
+}
+
+uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+void PutBytes(std::string* out, std::string_view s) {
+  PutVarint(out, s.size());
+  out->append(s);
+}
+
+bool HasExtras(const broker::Message& msg) {
+  const codec::Properties& p = msg.properties;
+  return p.payload_format_indicator || p.content_type || p.response_topic || p.correlation_data ||
+         !p.user_properties.empty() || msg.expiry_at_ms;
+}
+
+void PutExtras(std::string* out, const broker::Message& msg) {
+  const codec::Properties& p = msg.properties;
+  uint8_t bits = (p.payload_format_indicator ? kPayloadFormat : 0) |
+                 (p.content_type ? kContentType : 0) | (p.response_topic ? kResponseTopic : 0) |
+                 (p.correlation_data ? kCorrelation : 0) | (msg.expiry_at_ms ? kExpiry : 0) |
+                 (p.user_properties.empty() ? 0 : kUserProps);
+  out->push_back(static_cast<char>(bits));
+  if (p.payload_format_indicator) out->push_back(static_cast<char>(*p.payload_format_indicator));
+  if (p.content_type) PutBytes(out, *p.content_type);
+  if (p.response_topic) PutBytes(out, *p.response_topic);
+  if (p.correlation_data) PutBytes(out, *p.correlation_data);
+  if (msg.expiry_at_ms) PutVarint(out, ZigZag(*msg.expiry_at_ms));
+  if (!p.user_properties.empty()) {
+    PutVarint(out, p.user_properties.size());
+    for (const auto& [key, value] : p.user_properties) {
+      PutBytes(out, key);
+      PutBytes(out, value);
+    }
+  }
+}
+
+// Bounds-checked reading of one batch; the first failure sticks and every later read fails.
+class Cursor {
+ public:
+  explicit Cursor(const std::shared_ptr<const std::string>& buf)
+      : buf_(buf), pos_(0), end_(buf->size()) {}
+
+  bool done() const { return pos_ == end_; }
+  bool ok() const { return error_ == nullptr; }
+  const char* error() const { return error_; }
+  size_t pos() const { return pos_; }
+
+  bool Fail(const char* what) {
+    if (error_ == nullptr) error_ = what;
+    return false;
+  }
+  bool Byte(uint8_t* v) {
+    if (!ok() || pos_ >= end_) return Fail("truncated");
+    *v = static_cast<uint8_t>((*buf_)[pos_++]);
+    return true;
+  }
+  bool Varint(uint64_t* v) {
+    uint64_t result = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      uint8_t b;
+      if (!Byte(&b)) return false;
+      if (shift == 63 && b > 1) return Fail("varint overflow");
+      result |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) {
+        *v = result;
+        return true;
+      }
+    }
+    return Fail("varint too long");
+  }
+  // A length-prefixed field: returns its offset and size inside the buffer.
+  bool Span(size_t* offset, size_t* size) {
+    uint64_t n;
+    if (!Varint(&n)) return false;
+    if (n > end_ - pos_) return Fail("length beyond the batch");
+    *offset = pos_;
+    *size = static_cast<size_t>(n);
+    pos_ += *size;
+    return true;
+  }
+  bool String(std::string* out) {
+    size_t offset, size;
+    if (!Span(&offset, &size)) return false;
+    out->assign(*buf_, offset, size);
+    return true;
+  }
+  bool Optional(std::optional<std::string>* out) {
+    out->emplace();
+    return String(&**out);
+  }
+  // A count of items that each take at least one byte, so a corrupt count cannot make the
+  // reader reserve more than the batch could hold.
+  bool Count(size_t* n) {
+    uint64_t v;
+    if (!Varint(&v)) return false;
+    if (v > end_ - pos_) return Fail("count beyond the batch");
+    *n = static_cast<size_t>(v);
+    return true;
+  }
+
+ private:
+  const std::shared_ptr<const std::string>& buf_;
+  size_t pos_;
+  size_t end_;
+  const char* error_ = nullptr;
+};
+
+bool ReadExtras(Cursor& c, broker::Message* msg) {
+  uint8_t bits;
+  if (!c.Byte(&bits)) return false;
+  if (bits & ~kExtrasKnown) return c.Fail("unknown property bits");
+  codec::Properties& p = msg->properties;
+  if (bits & kPayloadFormat) {
+    uint8_t v;
+    if (!c.Byte(&v)) return false;
+    p.payload_format_indicator = v;
+  }
+  if ((bits & kContentType) && !c.Optional(&p.content_type)) return false;
+  if ((bits & kResponseTopic) && !c.Optional(&p.response_topic)) return false;
+  if ((bits & kCorrelation) && !c.Optional(&p.correlation_data)) return false;
+  if (bits & kExpiry) {
+    uint64_t v;
+    if (!c.Varint(&v)) return false;
+    msg->expiry_at_ms = UnZigZag(v);
+  }
+  if (bits & kUserProps) {
+    size_t n;
+    if (!c.Count(&n)) return false;
+    p.user_properties.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      std::string key, value;
+      if (!c.String(&key) || !c.String(&value)) return false;
+      p.user_properties.emplace_back(std::move(key), std::move(value));
+    }
+  }
+  return true;
+}
+
+bool ReadStrings(Cursor& c, std::vector<std::string>* out) {
+  size_t n;
+  if (!c.Count(&n)) return false;
+  out->resize(n);
+  for (std::string& s : *out) {
+    if (!c.String(&s)) return false;
+  }
+  return true;
+}
+
+bool ReadTarget(Cursor& c, broker::SessionTarget* t) {
+  uint8_t qos, retain;
+  if (!c.String(&t->client_id) || !c.Byte(&qos) || !c.Byte(&retain)) return false;
+  if (qos > 2 || retain > 1) return c.Fail("bad target qos or retain");
+  t->qos = qos;
+  t->retain = retain != 0;
+  size_t n;
+  if (!c.Count(&n)) return false;
+  t->subscription_ids.resize(n);
+  for (uint32_t& id : t->subscription_ids) {
+    uint64_t v;
+    if (!c.Varint(&v)) return false;
+    if (v > UINT32_MAX) return c.Fail("subscription id beyond 32 bits");
+    id = static_cast<uint32_t>(v);
+  }
+  return true;
+}
+
+bool ReadOne(Cursor& c, const std::shared_ptr<const std::string>& buf, PackedForward* fwd) {
+  uint8_t flags;
+  if (!c.Varint(&fwd->seq) || !c.Byte(&flags)) return false;
+  if (flags & ~kFlagsKnown) return c.Fail("unknown flag bits");
+  if ((flags & kQosMask) == 3) return c.Fail("qos 3");
+  auto msg = std::make_shared<broker::Message>();
+  msg->qos = flags & kQosMask;
+  msg->retain = (flags & kRetain) != 0;
+  fwd->to_subscribers = (flags & kToSubscribers) != 0;
+  size_t offset, size;
+  uint64_t timestamp;
+  if (!c.String(&msg->topic) || !c.Span(&offset, &size) || !c.String(&msg->origin_client_id) ||
+      !c.String(&msg->origin_node) || !c.Varint(&timestamp) || !c.Varint(&msg->origin_seq)) {
+    return false;
+  }
+  msg->payload = codec::SharedBytes(buf, offset, size);
+  msg->timestamp_ms = UnZigZag(timestamp);
+  if ((flags & kHasExtras) && !ReadExtras(c, msg.get())) return false;
+  if ((flags & kHasShared) && !ReadStrings(c, &fwd->shared_filters)) return false;
+  if (flags & kHasTarget) {
+    if (!ReadTarget(c, &fwd->target.emplace())) return false;
+  }
+  fwd->msg = std::move(msg);
+  return true;
+}
+
+}  // namespace
+
+PackedBatchWriter::PackedBatchWriter(std::string* out) : out_(out) {
+  out_->clear();
+  out_->push_back(static_cast<char>(kPackedBatchVersion));
+}
+
+void PackedBatchWriter::Add(uint64_t seq, const broker::Message& msg, bool to_subscribers,
+                            const std::vector<std::string>* shared_filters,
+                            const broker::SessionTarget* target) {
+  const bool extras = HasExtras(msg);
+  const bool shared = shared_filters != nullptr && !shared_filters->empty();
+  PutVarint(out_, seq);
+  out_->push_back(static_cast<char>((msg.qos & kQosMask) | (msg.retain ? kRetain : 0) |
+                                    (to_subscribers ? kToSubscribers : 0) |
+                                    (extras ? kHasExtras : 0) | (shared ? kHasShared : 0) |
+                                    (target != nullptr ? kHasTarget : 0)));
+  PutBytes(out_, msg.topic);
+  PutBytes(out_, msg.payload.view());
+  PutBytes(out_, msg.origin_client_id);
+  PutBytes(out_, msg.origin_node);
+  PutVarint(out_, ZigZag(msg.timestamp_ms));
+  PutVarint(out_, msg.origin_seq);
+  if (extras) PutExtras(out_, msg);
+  if (shared) {
+    PutVarint(out_, shared_filters->size());
+    for (const std::string& f : *shared_filters) PutBytes(out_, f);
+  }
+  if (target != nullptr) {
+    PutBytes(out_, target->client_id);
+    out_->push_back(static_cast<char>(target->qos));
+    out_->push_back(static_cast<char>(target->retain ? 1 : 0));
+    PutVarint(out_, target->subscription_ids.size());
+    for (uint32_t id : target->subscription_ids) PutVarint(out_, id);
+  }
+}
+
+absl::StatusOr<std::vector<PackedForward>> UnpackForwardBatch(
+    std::shared_ptr<const std::string> buffer) {
+  if (buffer == nullptr || buffer->empty()) {
+    return absl::InvalidArgumentError("packed batch: empty");
+  }
+  Cursor c(buffer);
+  uint8_t version;
+  c.Byte(&version);
+  if (version != kPackedBatchVersion) {
+    return absl::InvalidArgumentError("packed batch: unknown version " + std::to_string(version));
+  }
+  std::vector<PackedForward> out;
+  out.reserve(buffer->size() / 32 + 1);  // a small publish takes 40-80 bytes: no regrowth
+  while (!c.done()) {
+    PackedForward fwd;
+    if (!ReadOne(c, buffer, &fwd)) {
+      return absl::InvalidArgumentError(std::string("packed batch: ") + c.error() +
+                                        " at byte " + std::to_string(c.pos()));
+    }
+    out.push_back(std::move(fwd));
+  }
+  return out;
+}
+
+}  // namespace meshmq::cluster
