@@ -206,6 +206,9 @@ bool ReadTarget(Cursor& c, broker::SessionTarget* t) {
   return true;
 }
 
+// A payload at least 1/kSliceFraction of its batch is a slice of the batch; smaller ones are copied.
+constexpr size_t kSliceFraction = 4;
+
 bool ReadOne(Cursor& c, const std::shared_ptr<const std::string>& buf, PackedForward* fwd) {
   uint8_t flags;
   if (!c.Varint(&fwd->seq) || !c.Byte(&flags)) return false;
@@ -221,7 +224,16 @@ bool ReadOne(Cursor& c, const std::shared_ptr<const std::string>& buf, PackedFor
       !c.String(&msg->origin_node) || !c.Varint(&timestamp) || !c.Varint(&msg->origin_seq)) {
     return false;
   }
-  msg->payload = codec::SharedBytes(buf, offset, size);
+  // A slice would keep the whole batch (up to max_forward_batch messages) alive for as long as
+  // this one message lives, e.g. queued for an offline session, while the memory account counts
+  // only its payload: a queue of small survivors could pin hundreds of times its size. So only
+  // a payload that is a large part of the batch is sliced (pinning at most 4x its size); the
+  // others get a block of their own (one allocation, as a protobuf parse made too).
+  if (size * kSliceFraction >= buf->size()) {
+    msg->payload = codec::SharedBytes(buf, offset, size);
+  } else {
+    msg->payload = codec::SharedBytes(std::string(buf->data() + offset, size));
+  }
   msg->timestamp_ms = UnZigZag(timestamp);
   if ((flags & kHasExtras) && !ReadExtras(c, msg.get())) return false;
   if ((flags & kHasShared) && !ReadStrings(c, &fwd->shared_filters)) return false;

@@ -3,10 +3,12 @@
 // parse cost several mallocs per message (topic, payload, client id, the payload's owner) and
 // whose encoding walked every field twice (size, then bytes).
 //
-// Decoding makes no allocation per payload: every payload is a SharedBytes slice of the batch
-// buffer, which stays alive as long as any message decoded from it (the same trade-off as the
-// transport's packet blocks: one queued message pins its whole batch, at most max_forward_batch
-// messages). Corrupt or truncated input is an error value, never a crash or an over-read.
+// A payload that is at least a quarter of its batch (a large message) is a SharedBytes slice of
+// the batch buffer, not a copy; smaller payloads are copied into a block of their own, because a
+// slice keeps the whole batch (up to max_forward_batch messages) alive as long as the message
+// lives, and one small message queued for an offline session must not pin hundreds of others'
+// bytes that the memory account does not see. Corrupt or truncated input is an error value,
+// never a crash or an over-read.
 // Pure functions, any thread.
 #pragma once
 
