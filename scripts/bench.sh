@@ -92,7 +92,7 @@ start_broker() {
   local name="$1" port="$2"
   if [[ "$name" == meshmq* ]]; then
     "$MESHMQ" --mqtt-listen "127.0.0.1:$port" --workers "$WORKERS" --log-level warn \
-      --http-listen off --sys-interval 0 --max-connections 0 --max-queued-messages 100000 \
+      --http-listen off --sys-interval 0 --max-connections 0 --max-accept-rate 0 --max-queued-messages 100000 \
       --max-inflight 100 >"$WORK/meshmq.log" 2>&1 &
   else
     cat >"$WORK/mosquitto.conf" <<CONF
@@ -168,7 +168,7 @@ run_cluster_rows() {
   local offset="${MESHMQ_BENCH_CLUSTER_OFFSET:-20000}" run="$WORK/cluster"
   mkdir -p "$run"
   export MESHMQ_BIN="$MESHMQ" MESHMQ_RUN_DIR="$run" MESHMQ_PORT_OFFSET="$offset" MESHMQ_STOP_TIMEOUT=5
-  export MESHMQ_EXTRA_ARGS="--workers $WORKERS --log-level warn --sys-interval 0 --max-connections 0 --max-queued-messages 100000 --max-inflight 100"
+  export MESHMQ_EXTRA_ARGS="--workers $WORKERS --log-level warn --sys-interval 0 --max-connections 0 --max-accept-rate 0 --max-queued-messages 100000 --max-inflight 100"
   local n1="127.0.0.1:$((1883 + offset))" n2="127.0.0.1:$((1884 + offset))" entry cell args rep i=0 side
   for entry in "${CLUSTER_CELLS[@]}"; do
     cell="${entry%%|*}"; args="${entry#*|}"
