@@ -7,6 +7,7 @@
 
 #include "broker/broker.h"
 #include "broker/shard.h"
+#include "codec/body_decoders.h"
 #include "codec/encoder.h"
 
 namespace meshmq::broker {
@@ -89,7 +90,15 @@ void Client::OnBytes(std::string_view bytes) {
     if (result.status == codec::DecodeStatus::kNeedMore) return;
     if (result.status == codec::DecodeStatus::kError) {
       if (state_ == State::kAwaitConnect) version_ = decoder.version();  // of a bad CONNECT
-      OnDecodeError(result.error);
+      codec::DecodeError error = result.error;
+      // A malformed second CONNECT fails with CONNECT's own codes (e.g. 0x84), which only a
+      // CONNACK may carry; after CONNECT it is a Protocol Error anyway [MQTT-3.1.0-2].
+      if (connect_decoded_ &&
+          !codec::internal::IsReasonCodeAllowed(codec::PacketType::kDisconnect,
+                                      static_cast<uint8_t>(error.reason))) {
+        error.reason = ReasonCode::kProtocolError;
+      }
+      OnDecodeError(error);
       return;
     }
     if (std::holds_alternative<codec::Connect>(result.packet)) {

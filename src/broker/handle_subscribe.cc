@@ -86,6 +86,7 @@ void Client::DeliverRetained(const StoredSubscription& sub) {
     d.retain = true;  // [MQTT-3.3.1-8] retained messages sent on subscribe keep RETAIN = 1
     if (sub.subscription_id != 0) d.subscription_ids.push_back(sub.subscription_id);
     shard_.Deliver(*session_, std::move(d));
+    shard_.NoteRetainedSent(*session_, msg);
   });
 }
 

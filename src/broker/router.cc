@@ -1,6 +1,7 @@
 // Shard::Route: the publish path. Matches the shard's own index, then posts one task per other
 // interested shard and hands the message once per interested node to the cluster.
 #include <algorithm>
+#include <chrono>
 
 #include <boost/asio/post.hpp>
 
@@ -207,9 +208,36 @@ bool Shard::DeliverMatches(const MessagePtr& msg) {
     }
     d.qos = std::min(qos, msg->qos);
     d.retain = retain;
+    if (!retained_sent_.empty() && WasSentRetained(session, msg.get())) continue;
     Deliver(*session, std::move(d));
   }
   return true;
+}
+
+namespace {
+constexpr int64_t kRetainedSentMs = 1000;  // far longer than a route takes to reach a shard
+constexpr size_t kRetainedSentMax = 4096;
+int64_t MonotonicMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+void Shard::NoteRetainedSent(const Session& session, const MessagePtr& msg) {
+  if (broker_.shard_count() < 2) return;  // one shard: publish and subscribe never overlap
+  if (retained_sent_.size() >= kRetainedSentMax) retained_sent_.pop_front();
+  retained_sent_.push_back({&session, msg, MonotonicMs()});
+}
+
+bool Shard::WasSentRetained(const Session* session, const Message* msg) {
+  int64_t now = MonotonicMs();
+  while (!retained_sent_.empty() && now - retained_sent_.front().at_ms > kRetainedSentMs) {
+    retained_sent_.pop_front();
+  }
+  for (const RetainedSent& r : retained_sent_) {
+    if (r.session == session && r.msg.get() == msg) return true;
+  }
+  return false;
 }
 
 bool Shard::DeliverToSharedMember(const MessagePtr& msg, const std::string& key,

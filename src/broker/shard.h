@@ -220,6 +220,22 @@ class Shard {
 
   // Scratch space reused by Route to avoid allocating per message.
   std::vector<std::pair<Session*, SubOptions>> matches_;
+
+ public:
+  // A retained message that a SUBSCRIBE just sent (DeliverRetained) can also reach the session
+  // live: its publisher's shard stored it, then saw the new route (route_inbox.h) before routing.
+  // The live copy of that same message is skipped. Only with several shards; entries live
+  // kRetainedSentMs and are bounded, so an empty list costs one check per routed message.
+  void NoteRetainedSent(const Session& session, const MessagePtr& msg);
+
+ private:
+  bool WasSentRetained(const Session* session, const Message* msg);
+  struct RetainedSent {
+    const Session* session;
+    MessagePtr msg;  // held: a freed message's address could be reused
+    int64_t at_ms;
+  };
+  std::deque<RetainedSent> retained_sent_;
 };
 
 }  // namespace meshmq::broker

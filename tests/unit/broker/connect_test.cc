@@ -179,6 +179,24 @@ TEST(ConnectTest, SecondConnectSplitAcrossReadsClosesWithProtocolError) {
   EXPECT_EQ(d[0].reason_code, ReasonCode::kProtocolError);
 }
 
+TEST(ConnectTest, MalformedSecondConnectClosesWithProtocolErrorNotAConnackCode) {
+  // Found by the connection fuzzer: a second CONNECT with a bad protocol level failed with 0x84
+  // (Unsupported Protocol Version), a code DISCONNECT may not carry.
+  Broker broker(InlineOptions());
+  TestConn conn(broker, 0, ProtocolVersion::kV5);
+  ASSERT_TRUE(Connect(conn, "c1"));
+  std::string bytes;
+  codec::Encode(MakeConnect(ProtocolVersion::kV5, "c1"), ProtocolVersion::kV5, bytes);
+  ASSERT_EQ(bytes[8], 5);  // 0x10, length, "\0\4MQTT", protocol level
+  bytes[8] = 7;
+  conn.WriteBytes(bytes);
+  EXPECT_TRUE(conn.closed());
+  EXPECT_FALSE(conn.decode_error());
+  auto d = conn.Of<codec::Disconnect>();
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].reason_code, ReasonCode::kProtocolError);
+}
+
 TEST(ConnectTest, PingreqGetsPingresp) {
   Broker broker(InlineOptions());
   TestConn conn(broker, 0, ProtocolVersion::kV5);

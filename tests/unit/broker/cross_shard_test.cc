@@ -181,5 +181,35 @@ TEST(CrossShardInlineTest, PublishAfterSubackReachesSubscriberBeforeTheOtherShar
   EXPECT_EQ(got[0].payload.str(), "after suback");
 }
 
+// The other half of the route inbox: a retained message that a SUBSCRIBE just sent may also
+// reach the session live (its publisher's shard stored it, then saw the new route). The shard
+// remembers what it sent as retained and skips that message's live copy, but only that one.
+TEST(CrossShardInlineTest, LiveCopyOfARetainedMessageJustSentOnSubscribeIsSkipped) {
+  Broker broker(InlineOptions(2));
+  TestConn sub(broker, 1, ProtocolVersion::kV5);
+  ASSERT_TRUE(Connect(sub, "sub"));
+  Subscribe(sub, "r/t", 1);
+  auto make = [](std::string payload) {
+    auto m = std::make_shared<Message>();
+    m->topic = "r/t";
+    m->payload = codec::SharedBytes(std::move(payload));
+    m->qos = 1;
+    m->retain = true;
+    return m;
+  };
+  MessagePtr sent_retained = make("sent as retained");
+  MessagePtr other = make("another one");
+  sub.WithClient([&](Client* c) {
+    ASSERT_NE(c, nullptr);
+    broker.shard(1).NoteRetainedSent(*c->session(), sent_retained);
+    RouteScope local;
+    local.include_remote = false;
+    local.include_shards = false;
+    broker.shard(1).Route(sent_retained, local);  // its live copy: skipped
+    broker.shard(1).Route(other, local);          // delivered
+  });
+  EXPECT_THAT(Payloads(sub.Of<codec::Publish>()), ElementsAre("another one"));
+}
+
 }  // namespace
 }  // namespace meshmq::broker::testing
