@@ -110,6 +110,11 @@ class Shard {
   // passed_on: the message came from the node this session moved away from (DeliverMovedIn).
   void Deliver(Session& session, Delivery delivery, bool passed_on = false);
   void PublishWill(const codec::Will& will, const std::string& client_id);
+  // A retained message that a SUBSCRIBE just sent (DeliverRetained) can also reach the session
+  // live: its publisher's shard stored it, then saw the new route (route_inbox.h) before routing.
+  // The live copy of that same message is skipped. Only with several shards; entries live
+  // kRetainedSentMs and are bounded, so an empty list costs one check per routed message.
+  void NoteRetainedSent(const Session& session, const MessagePtr& msg);
 
   // ACL on the delivery side (acl_filter.cc), through the delivery-ACL hooks (the built-in ACL).
   // A subscription they grant only in part ("#" under "deny secret/#") is checked message by
@@ -221,14 +226,6 @@ class Shard {
   // Scratch space reused by Route to avoid allocating per message.
   std::vector<std::pair<Session*, SubOptions>> matches_;
 
- public:
-  // A retained message that a SUBSCRIBE just sent (DeliverRetained) can also reach the session
-  // live: its publisher's shard stored it, then saw the new route (route_inbox.h) before routing.
-  // The live copy of that same message is skipped. Only with several shards; entries live
-  // kRetainedSentMs and are bounded, so an empty list costs one check per routed message.
-  void NoteRetainedSent(const Session& session, const MessagePtr& msg);
-
- private:
   bool WasSentRetained(const Session* session, const Message* msg);
   struct RetainedSent {
     const Session* session;
