@@ -179,14 +179,13 @@ boost::asio::steady_timer& EpollSocket::Timer() {
 
 // ---- EpollReactor
 
-EpollReactor::EpollReactor(boost::asio::io_context& io, ReceiveOrder* order)
-    : io_(io), epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)), order_(order), epoll_desc_(io) {
+EpollReactor::EpollReactor(boost::asio::io_context& io)
+    : io_(io), epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)), epoll_desc_(io) {
   if (epoll_fd_ < 0) {
     // Out of descriptors at start-up: every Add then fails and closes its socket.
     spdlog::error("epoll_create1 failed: {}", std::strerror(errno));
     return;
   }
-  if (order_) order_member_ = &order_->Join(epoll_fd_);
   boost::system::error_code ec;
   epoll_desc_.assign(epoll_fd_, ec);
 }
@@ -231,17 +230,8 @@ void EpollReactor::OnReady(const boost::system::error_code& ec) {
 
 void EpollReactor::Poll() {
   busy_ = true;
-  if (order_member_) ReceiveOrder::BeginTurn(*order_member_);
   rereading_.swap(reread_);
   int n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), 0);
-  // Bytes that reached the host before these, on idle shards, go first (receive_order.h).
-  if (n > 0 && order_member_) {
-    ReceiveOrder::Stats waited = order_->WaitForIdlePeers(*order_member_);
-    if (waited.timeouts > 0) {
-      spdlog::debug("receive order: {} idle shard(s) with bytes waiting did not take a turn "
-                    "within {} us", waited.timeouts, ReceiveOrder::kMaxWait.count());
-    }
-  }
   for (int i = 0; i < n; ++i) {
     static_cast<EpollSocket*>(events_[i].data.ptr)->OnEvents(events_[i].events);
   }
@@ -251,10 +241,6 @@ void EpollReactor::Poll() {
     Unref(s);
   }
   rereading_.clear();
-  // The turn's reading is done: what arrives from now on waits for the next turn, so a shard
-  // that sees this one writing (a CONNACK or SUBACK often wakes the client, which sends its next
-  // packet before this thread runs again) waits for that turn (receive_order.h).
-  if (order_member_) ReceiveOrder::EndTurn(*order_member_);
   RunTail();
   // Maybe more events than fit, or sockets to read again: poll again after the other queued
   // handlers instead of waiting for an edge.

@@ -42,7 +42,6 @@
 #include <vector>
 
 #include "broker/client_channel.h"
-#include "transport/receive_order.h"
 #include "transport/write_queue.h"
 
 namespace meshmq::transport {
@@ -130,8 +129,7 @@ class EpollSocket : public broker::ClientChannel {
 
 class EpollReactor {
  public:
-  // `order`: the listener's receive-order group this shard's turns take part in (none: nullptr).
-  EpollReactor(boost::asio::io_context& io, ReceiveOrder* order);
+  explicit EpollReactor(boost::asio::io_context& io);
   // Closes and frees every socket left. Only after the io_context stopped running.
   ~EpollReactor();
   EpollReactor(const EpollReactor&) = delete;
@@ -168,8 +166,6 @@ class EpollReactor {
 
   boost::asio::io_context& io_;
   int epoll_fd_;
-  ReceiveOrder* order_;                  // see receive_order.h
-  ReceiveOrder::Member* order_member_ = nullptr;
   boost::asio::posix::stream_descriptor epoll_desc_;  // owns epoll_fd_
   std::vector<EpollSocket*> sockets_;  // every allocated socket (for the final cleanup)
   std::size_t open_ = 0;

@@ -83,8 +83,6 @@ class Listener {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
   broker::TokenBucket accept_bucket_;  // --max-accept-rate; touched on shard 0 only
-  // kTcp: the shards' turns keep the kernel's receive order (outlives the reactors).
-  ReceiveOrder receive_order_;
   // kTcp: one per shard, each used only on its shard's thread.
   std::vector<std::unique_ptr<EpollReactor>> reactors_;
   int next_shard_ = 0;

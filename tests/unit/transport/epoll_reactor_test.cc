@@ -150,7 +150,7 @@ class EpollReactorTest : public ::testing::Test {
   }
 
   boost::asio::io_context io_;
-  EpollReactor reactor_{io_, nullptr};  // destroyed before io_ (after the last run)
+  EpollReactor reactor_{io_};  // destroyed before io_ (after the last run)
   Record record_;
   int listen_fd_ = -1;
   sockaddr_in address_{};
