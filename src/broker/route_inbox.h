@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -26,6 +27,9 @@ class RouteInbox {
     int from_shard;
     std::string filter;  // as subscribed: "$share/group/filter" or a plain filter
     bool add;
+    // An add: when the host received the SUBSCRIBE (receive_time.h). Publishes the owner routed
+    // without this route but received after it are delivered late (late_routes.cc). 0 = none.
+    int64_t subscribed_ns = 0;
   };
 
   // Any thread. True when the inbox was empty: the caller then posts a drain task to the owner.

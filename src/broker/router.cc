@@ -141,6 +141,14 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
     it->second.push_back(key);
   }
 
+  // Kept a moment for a subscription another shard announces late (late_routes.cc).
+  if (!shard_plain.empty() && scope.to_subscribers) {
+    uint64_t sent = 0;
+    for (int s = 0; s < static_cast<int>(shard_plain.size()) && s < 64; ++s) {
+      if (shard_plain[s]) sent |= uint64_t{1} << s;
+    }
+    NoteRouted(msg, sent);
+  }
   for (int s = 0; s < static_cast<int>(shard_plain.size()); ++s) {
     if (s == index_ || (!shard_plain[s] && shard_shared[s].empty())) continue;
     delivered = true;

@@ -7,6 +7,7 @@
 #include "broker/broker.h"
 #include "broker/client.h"
 #include "broker/message_builder.h"
+#include "broker/receive_time.h"
 #include "codec/topic_rules.h"
 
 namespace meshmq::broker {
@@ -160,7 +161,7 @@ void Shard::AnnounceRoute(const std::string& filter, bool add, bool node_level) 
     Shard& other = broker_.shard(i);
     // Visible to the other shard's next publish at once (before our SUBACK goes out); the task
     // only makes an idle shard apply it.
-    if (other.route_inbox_.Push({index_, filter, add})) {
+    if (other.route_inbox_.Push({index_, filter, add, add ? ReceiveTime::Current() : 0})) {
       boost::asio::post(other.io(), [&other] { other.ApplyRouteInbox(); });
     }
   }
@@ -219,7 +220,10 @@ void Shard::RemoveSubscriber(Session& session, const std::string& filter) {
 }
 
 void Shard::ApplyRouteInbox() {
-  for (auto& change : route_inbox_.Take()) ApplyShardRoute(change.from_shard, change.filter, change.add);
+  for (auto& change : route_inbox_.Take()) {
+    ApplyShardRoute(change.from_shard, change.filter, change.add);
+    if (change.subscribed_ns != 0) CatchUpRoute(change.from_shard, change.filter, change.subscribed_ns);
+  }
 }
 
 void Shard::ApplyShardRoute(int shard, const std::string& filter, bool add) {

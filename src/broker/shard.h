@@ -114,6 +114,7 @@ class Shard {
   // live: its publisher's shard stored it, then saw the new route (route_inbox.h) before routing.
   // The live copy of that same message is skipped. Only with several shards; entries live
   // kRetainedSentMs and are bounded, so an empty list costs one check per routed message.
+  // Late deliveries (late_routes.cc) are noted and checked here too.
   void NoteRetainedSent(const Session& session, const MessagePtr& msg);
 
   // ACL on the delivery side (acl_filter.cc), through the delivery-ACL hooks (the built-in ACL).
@@ -130,6 +131,14 @@ class Shard {
   // route_inbox_ (route_inbox.h), applied before each publish is routed.
   void ApplyShardRoute(int shard, const std::string& filter, bool add);
   void ApplyRouteInbox();
+  // Late routes (late_routes.cc). A SUBSCRIBE that reached the host before a PUBLISH read on
+  // another shard can still be announced after that shard routed it: the subscriber's shard
+  // thread may not have run yet (a single-threaded broker reads sockets in arrival order). The
+  // publishing shard keeps what it routed lately (NoteRouted) and, when the route arrives,
+  // sends what it received after the SUBSCRIBE to the subscriber's shard (CatchUpRoute), which
+  // delivers it to that filter's subscribers (DeliverLate).
+  void CatchUpRoute(int shard, const std::string& filter, int64_t subscribed_ns);
+  void DeliverLate(const MessagePtr& msg, const std::string& filter);
   void ApplyRemoteRoute(const std::string& node, const std::string& filter, bool add);
   void DropNode(const std::string& node);
   size_t RemoteRouteCount() const;
@@ -225,6 +234,17 @@ class Shard {
 
   // Scratch space reused by Route to avoid allocating per message.
   std::vector<std::pair<Session*, SubOptions>> matches_;
+
+  // A publish this shard routed, for CatchUpRoute: `shards` has bit s set when it went to
+  // shard s (whose subscribers then matched it themselves).
+  void NoteRouted(const MessagePtr& msg, uint64_t shards);
+  struct RecentPublish {
+    MessagePtr msg;
+    int64_t received_ns;  // receive_time.h
+    uint64_t shards;
+  };
+  std::deque<RecentPublish> recent_;
+  size_t recent_bytes_ = 0;  // payload bytes held by recent_
 
   bool WasSentRetained(const Session* session, const Message* msg);
   struct RetainedSent {

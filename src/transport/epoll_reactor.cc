@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "broker/receive_time.h"
 #include "transport/read_buffer.h"
 
 namespace meshmq::transport {
@@ -39,9 +40,34 @@ void EpollSocket::OnEvents(uint32_t events) {
   }
 }
 
+namespace {
+
+// The SCM_TIMESTAMPNS of a recvmsg in ns since the Unix epoch, 0 when there is none.
+int64_t ReceiveStamp(msghdr& msg) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec ts;
+      std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+      return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
 void EpollSocket::ReadOnce() {
   boost::asio::mutable_buffer buffer = ShardReadBuffer();
-  ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+  // recvmsg for the kernel's receive stamp (SO_TIMESTAMPNS, set at accept): the broker orders a
+  // SUBSCRIBE against PUBLISHes read on other shards by it (broker/late_routes.cc).
+  iovec iov{buffer.data(), buffer.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n = ::recvmsg(fd_, &msg, 0);
   if (n > 0) {
     // A full buffer: more may be waiting, and no new edge will say so. Read again next poll,
     // after the other sockets had their turn.
@@ -51,6 +77,7 @@ void EpollSocket::ReadOnce() {
       readable_ = false;
     }
     if (closing_ || closed_) return;  // after our close, bytes are discarded
+    broker::ReceiveTime::Scope stamp(ReceiveStamp(msg));
     OnBytes(std::string_view(static_cast<const char*>(buffer.data()), static_cast<size_t>(n)));
     return;
   }

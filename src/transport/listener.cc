@@ -221,6 +221,8 @@ void Listener::AcceptFds() {
       }
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      // Each read carries the kernel's receive time (broker/receive_time.h).
+      ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
       StartTcp(fd, DescribeEndpoint(peer));
     }
     DoAccept();

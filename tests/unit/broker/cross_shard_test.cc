@@ -3,6 +3,7 @@
 // run the broker's threads (Start()); one drives three shards inline for a deterministic check.
 #include <string>
 
+#include "broker/receive_time.h"
 #include "broker_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -209,6 +210,64 @@ TEST(CrossShardInlineTest, LiveCopyOfARetainedMessageJustSentOnSubscribeIsSkippe
     broker.shard(1).Route(other, local);          // delivered
   });
   EXPECT_THAT(Payloads(sub.Of<codec::Publish>()), ElementsAre("another one"));
+}
+
+// Late routes (late_routes.cc): the host received the SUBSCRIBE before a PUBLISH, but the
+// subscriber's shard handles it only after the publisher's shard routed that PUBLISH (its thread
+// had not run yet). The message still reaches the new subscriber; one received before the
+// SUBSCRIBE does not. Receive stamps are set the way the TCP transport sets them per read.
+TEST(CrossShardInlineTest, PublishReceivedAfterASubscribeItsShardHandledLateStillReachesIt) {
+  Broker broker(InlineOptions(2));
+  TestConn sub(broker, 1, ProtocolVersion::kV5);
+  TestConn pub(broker, 0, ProtocolVersion::kV5);
+  ASSERT_TRUE(Connect(sub, "sub"));
+  ASSERT_TRUE(Connect(pub, "pub"));
+  sub.SettleOwnShardOnly();
+  pub.SettleOwnShardOnly();
+  const int64_t subscribed_at = ReceiveTime::Now();
+  {
+    ReceiveTime::Scope received(subscribed_at - 1000);
+    pub.Write(MakePublish("race/x", "before the subscribe", 1, 6));
+  }
+  {
+    ReceiveTime::Scope received(subscribed_at + 1000);
+    pub.Write(MakePublish("race/x", "after the subscribe", 1, 7));
+  }
+  ASSERT_EQ(pub.Of<codec::Puback>().size(), 2u);
+  ASSERT_TRUE(sub.Of<codec::Publish>().empty());
+  {
+    ReceiveTime::Scope received(subscribed_at);
+    Subscribe(sub, "race/+", 1);
+  }
+  Settle(broker);  // shard 0 applies the route and sends shard 1 what came after it
+  EXPECT_THAT(Payloads(sub.Of<codec::Publish>()), ElementsAre("after the subscribe"));
+  // Routed normally from now on, once.
+  pub.Write(MakePublish("race/y", "later", 1, 8));
+  Settle(broker);
+  EXPECT_THAT(Payloads(sub.Of<codec::Publish>()), ElementsAre("after the subscribe", "later"));
+}
+
+// A message that did reach the subscriber's shard (through another of its filters) is not sent
+// there again for the new filter: one copy.
+TEST(CrossShardInlineTest, LateRouteSendsNothingTheSubscribersShardAlreadyHad) {
+  Broker broker(InlineOptions(2));
+  TestConn sub(broker, 1, ProtocolVersion::kV5);
+  TestConn pub(broker, 0, ProtocolVersion::kV5);
+  ASSERT_TRUE(Connect(sub, "sub"));
+  ASSERT_TRUE(Connect(pub, "pub"));
+  Subscribe(sub, "race/#", 1);
+  Settle(broker);
+  const int64_t subscribed_at = ReceiveTime::Now();
+  {
+    ReceiveTime::Scope received(subscribed_at + 1000);
+    pub.Write(MakePublish("race/x", "once", 1, 7));
+  }
+  {
+    ReceiveTime::Scope received(subscribed_at);
+    Subscribe(sub, "race/x", 1);
+  }
+  Settle(broker);
+  EXPECT_THAT(Payloads(sub.Of<codec::Publish>()), ElementsAre("once"));
 }
 
 }  // namespace
