@@ -22,10 +22,12 @@ class ClientRegistry {
   Claim Acquire(const std::string& client_id, int shard) {
     absl::MutexLock lock(&mu_);
     Claim claim;
-    claim.token = ++next_token_;
+    do {
+      claim.token = ++next_token_ & kTokenMask;
+    } while (claim.token == 0);  // 0 is "no claim" (Session::registry_token)
     auto [it, inserted] = owners_.try_emplace(client_id, Owner{shard, claim.token});
     if (!inserted) {
-      claim.previous_shard = it->second.shard;
+      claim.previous_shard = static_cast<int>(it->second.shard);
       it->second = Owner{shard, claim.token};
     }
     return claim;
@@ -44,7 +46,7 @@ class ClientRegistry {
   int ShardOf(const std::string& client_id) const {
     absl::MutexLock lock(&mu_);
     auto it = owners_.find(client_id);
-    return it == owners_.end() ? -1 : it->second.shard;
+    return it == owners_.end() ? -1 : static_cast<int>(it->second.shard);
   }
   size_t size() const {
     absl::MutexLock lock(&mu_);
@@ -52,10 +54,14 @@ class ClientRegistry {
   }
 
  private:
+  // 8 bytes (the slot with its string key is 40, not 48: one entry per client id of the node).
+  // Tokens are compared for equality only; 48 bits of them wrap after 2.8e14 claims.
   struct Owner {
-    int shard;
-    uint64_t token;
+    Owner(int s, uint64_t t) : token(t & kTokenMask), shard(static_cast<uint16_t>(s)) {}
+    uint64_t token : 48;
+    uint64_t shard : 16;  // --workers is at most 1024
   };
+  static constexpr uint64_t kTokenMask = (uint64_t{1} << 48) - 1;
   mutable absl::Mutex mu_;
   uint64_t next_token_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, Owner> owners_ ABSL_GUARDED_BY(mu_);
