@@ -122,13 +122,9 @@ void Broker::RouteRef(const std::string& filter, int delta) {
   bool announce = false, withdraw = false;
   {
     absl::MutexLock lock(&routes_mu_);
-    int& count = route_refs_[filter];
-    count += delta;
+    int count = route_refs_.Add(filter, delta);  // removed at 0
     if (delta > 0 && count == 1) announce = true;
-    if (count <= 0) {
-      route_refs_.erase(filter);
-      withdraw = delta < 0;
-    }
+    if (count <= 0) withdraw = delta < 0;
   }
   if (cluster_ == nullptr) return;
   if (announce) cluster_->AddLocalRoute(filter);
@@ -138,7 +134,8 @@ void Broker::RouteRef(const std::string& filter, int delta) {
 std::vector<std::string> Broker::LocalRoutes() const {
   absl::MutexLock lock(&routes_mu_);
   std::vector<std::string> out;
-  for (const auto& [filter, count] : route_refs_) out.push_back(filter);
+  out.reserve(route_refs_.size());
+  route_refs_.ForEach([&out](std::string_view filter) { out.emplace_back(filter); });
   return out;
 }
 

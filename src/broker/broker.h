@@ -23,6 +23,7 @@
 #include "broker/client_registry.h"
 #include "broker/hook_chain.h"
 #include "broker/cluster_port.h"
+#include "broker/filter_counts.h"
 #include "broker/memory_account.h"
 #include "broker/message.h"
 #include "broker/options.h"
@@ -162,7 +163,7 @@ class Broker {
   std::unique_ptr<boost::asio::steady_timer> memory_timer_;
 
   mutable absl::Mutex routes_mu_;
-  absl::flat_hash_map<std::string, int> route_refs_ ABSL_GUARDED_BY(routes_mu_);
+  FilterCounts route_refs_ ABSL_GUARDED_BY(routes_mu_);  // filter -> shards holding it
 };
 
 int64_t NowMs();  // wall clock, ms since the Unix epoch

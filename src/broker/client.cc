@@ -43,7 +43,7 @@ Client::Client(Shard& shard, ClientChannel& channel, uint64_t id)
       channel_(channel),
       id_(id),
       publish_limits_(MakePublishLimits(shard.broker().options())) {
-  last_packet_at_ = connected_at_ = std::chrono::steady_clock::now();
+  last_packet_at_ = std::chrono::steady_clock::now();  // also the start of the connect timeout
   shard_.AddClient(this);
   Inc(shard_.stats().connections_total);
   Add(shard_.stats().connections_current, 1);
@@ -226,6 +226,11 @@ std::unique_ptr<Client::PublishBuckets> Client::MakePublishLimits(const BrokerOp
       TokenBucket(options.max_publish_bytes_rate, options.max_publish_bytes_rate)});
 }
 
+const std::string& Client::EmptyName() {
+  static const std::string* const empty = new std::string();
+  return *empty;
+}
+
 std::string& Client::Scratch() {
   thread_local std::string scratch;
   return scratch;
@@ -307,14 +312,27 @@ void Client::ArmTimer() {
     CancelTimer();  // keep alive 0: no timeout at all, not even the connect timeout's
     return;
   }
+  // In kAwaitConnect this runs once, from the constructor, so last_packet_at_ is the accept time
+  // (bytes of an unfinished CONNECT do not push the connect timeout back).
   auto deadline = last_packet_at_ + wait;
-  if (state_ == State::kAwaitConnect) deadline = connected_at_ + wait;
   deadline_ = deadline;
+  // One entry per client in the shard's queue: an entry already queued for an earlier time
+  // re-queues this later deadline when it comes up (OnDeadline). So the connect timeout made
+  // stale by CONNECT is not joined by a second entry for the keep-alive deadline.
+  if (queued_at_ <= deadline) return;
+  queued_at_ = deadline;
   shard_.WatchDeadline(id_, deadline);
 }
 
 void Client::OnDeadline(std::chrono::steady_clock::time_point deadline) {
-  if (deadline != deadline_) return;  // re-armed or cancelled since
+  if (deadline != queued_at_) return;  // superseded by an earlier entry
+  queued_at_ = std::chrono::steady_clock::time_point::max();
+  if (deadline_ == std::chrono::steady_clock::time_point::max()) return;  // cancelled
+  if (deadline_ > deadline) {  // re-armed for later since: queue that one now
+    queued_at_ = deadline_;
+    shard_.WatchDeadline(id_, deadline_);
+    return;
+  }
   CancelTimer();
   OnTimer();
 }

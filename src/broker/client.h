@@ -50,9 +50,13 @@ class Client {
   Session* session() const { return session_; }
   // While connected the id is the session's (one copy per connection instead of two).
   const std::string& client_id() const {
-    return session_ != nullptr ? session_->client_id : client_id_;
+    if (session_ != nullptr) return session_->client_id;
+    return names_ ? names_->client_id : EmptyName();
   }
-  const std::string& username() const { return username_; }
+  const std::string& username() const {
+    if (session_ != nullptr) return session_->owner.username;
+    return names_ ? names_->username : EmptyName();
+  }
   const std::string& remote_address() const { return channel_.RemoteAddress(); }
   uint16_t keep_alive() const { return keep_alive_s_; }
   Shard& shard() { return shard_; }
@@ -81,8 +85,8 @@ class Client {
   size_t held_acks() const { return held_acks_.size(); }
   // Another shard committed what the publish behind held ack `ticket` gave it.
   void OnRemoteStored(uint64_t ticket, bool ok);
-  // The shard's DeadlineQueue reached `deadline` for this client; ignored unless it is the
-  // deadline last armed (a later ArmTimer or a cancel made it stale).
+  // The shard's DeadlineQueue reached `deadline` for this client: times out if that is still the
+  // deadline armed, queues the armed one if it moved later, else (cancelled, stale) nothing.
   void OnDeadline(std::chrono::steady_clock::time_point deadline);
 
  private:
@@ -161,8 +165,19 @@ class Client {
   uint64_t id_;
   // The decoder holding a packet split across reads; nullptr between packets (see OnBytes).
   std::unique_ptr<codec::Decoder> partial_;
-  std::string client_id_;
-  std::string username_;
+  // The client id and user name of the CONNECT until a session holds them (while connected
+  // client_id() and username() read the session's copies), and again once it let go of it. On the
+  // heap and only then: 8 bytes per connected client instead of two strings (64).
+  struct Names {
+    std::string client_id;
+    std::string username;
+  };
+  std::unique_ptr<Names> names_;
+  Names& names() {
+    if (!names_) names_ = std::make_unique<Names>();
+    return *names_;
+  }
+  static const std::string& EmptyName();
   Session* session_ = nullptr;
   std::unique_ptr<codec::Will> will_;  // heap: a Will is ~560 bytes and most clients have none
   uint64_t claim_token_ = 0;
@@ -173,8 +188,9 @@ class Client {
 
   // Keep alive [MQTT-3.1.2-24]: closed after 1.5 x keep_alive_s_ without a packet.
   std::chrono::steady_clock::time_point last_packet_at_;
-  std::chrono::steady_clock::time_point connected_at_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  // Time of this client's one entry in the shard's DeadlineQueue; max = none queued.
+  std::chrono::steady_clock::time_point queued_at_ = std::chrono::steady_clock::time_point::max();
 
   // Topic aliases (v5), inbound (client -> broker) and outbound (broker -> client): allocated on
   // the first alias the client sets or is given; most clients never use one.

@@ -153,7 +153,9 @@ void Client::DetachSession(bool publish_will) {
   }
   if (HookChain& hooks = shard_.broker().hooks(); !hooks.empty()) hooks.Disconnected(HookInfo());
   Session& session = *session_;
-  client_id_ = session.client_id;  // the session may go away before this client does
+  // The session may go away before this client does.
+  names().client_id = session.client_id;
+  names_->username = session.owner.username;
   session_ = nullptr;
   session.client = nullptr;
   Add(shard_.stats().sessions_offline, 1);

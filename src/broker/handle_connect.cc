@@ -42,7 +42,7 @@ void Client::HandleConnect(codec::Connect& connect) {
   version_ = connect.version;
   clean_start_ = connect.clean_start;
   has_username_ = connect.username.has_value();
-  if (connect.username) username_ = *connect.username;
+  if (connect.username) names().username = *connect.username;
 
   if (shard_.broker().stopping()) {
     CloseWith(ReasonCode::kServerUnavailable);
@@ -63,7 +63,7 @@ void Client::HandleConnect(codec::Connect& connect) {
     return;
   }
   bool assigned_id = false;
-  client_id_ = std::move(connect.client_id);
+  names().client_id = std::move(connect.client_id);
   if (client_id().empty()) {
     // [MQTT-3.1.3-8] 3.1.1 requires clean session for an empty id; 3.1 has no empty ids.
     if (version_ == ProtocolVersion::kV31 ||
@@ -71,7 +71,7 @@ void Client::HandleConnect(codec::Connect& connect) {
       CloseWith(ReasonCode::kClientIdentifierNotValid);
       return;
     }
-    client_id_ = GenerateClientId();
+    names().client_id = GenerateClientId();
     assigned_id = version_ == ProtocolVersion::kV5;
   }
   const std::string& trace_prefix = options.trace_clients;
@@ -142,7 +142,7 @@ void Client::HandleConnect(codec::Connect& connect) {
 
 auth::ClientInfo Client::Identity() const {
   auth::ClientInfo who;
-  who.username = username_;
+  who.username = username();
   who.has_username = has_username_;
   who.client_id = client_id();
   who.address = auth::PeerIp(remote_address());
@@ -190,7 +190,7 @@ codec::ReasonCode Client::DenialCode() const {
 }
 
 SessionOwner Client::Owner() const {
-  return SessionOwner{.username = username_,
+  return SessionOwner{.username = username(),
                       .address = std::string(auth::PeerIp(remote_address())),
                       .has_username = has_username_,
                       .superuser = superuser_};
@@ -215,7 +215,7 @@ void Client::ClaimSession() {
   }
   uint64_t my_id = id_;
   Shard* home = &shard_;
-  std::string client_id = client_id_;
+  std::string client_id = this->client_id();
   if (claim.previous_shard >= 0) {
     Shard& previous = broker.shard(claim.previous_shard);
     boost::asio::post(previous.io(), [&previous, home, my_id, client_id] {
@@ -281,12 +281,13 @@ void Client::ContinueConnect(Session* existing, std::optional<SessionState> move
 
 void Client::FinishConnect(Session& session, bool session_present) {
   if (session.client == nullptr) Add(shard_.stats().sessions_offline, -1);
+  SessionOwner owner = Owner();  // from the CONNECT's names, before the session's are read
   session_ = &session;
   session.client = this;
-  std::string().swap(client_id_);  // client_id() reads the session's copy until DetachSession
+  names_.reset();  // client_id() and username() read the session's copies until DetachSession
   session.version = version_;
   session.expiry_interval_s = requested_expiry_s_;
-  if (SessionOwner owner = Owner(); !(session.owner == owner)) {
+  if (!(session.owner == owner)) {
     // Resumed by another user or from another address: the ACL scope of every subscription is
     // worked out again for the new owner (re-subscribing replaces the options in place).
     session.owner = std::move(owner);

@@ -15,7 +15,7 @@
 namespace meshmq::broker {
 
 meshmq::ClientInfo Client::HookInfo() const {
-  return meshmq::ClientInfo{client_id(), username_, has_username_,
+  return meshmq::ClientInfo{client_id(), username(), has_username_,
                             std::string(auth::PeerIp(remote_address())), static_cast<int>(version_)};
 }
 

@@ -1,6 +1,7 @@
 // Shard::Route: the publish path. Matches the shard's own index, then posts one task per other
 // interested shard and hands the message once per interested node to the cluster.
 #include <algorithm>
+#include <bit>
 #include <chrono>
 
 #include <boost/asio/post.hpp>
@@ -72,7 +73,13 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
     }
   });
   if (scope.to_subscribers) delivered |= DeliverMatches(msg);
-  if (!shard_plain.empty()) {
+  if (!shard_plain.empty() && scope.to_subscribers) {
+    // Exact filters of other shards: one probe (a false positive only posts a needless task).
+    for (uint64_t mask = shard_exact_.Match(msg->topic); mask != 0; mask &= mask - 1) {
+      shard_plain[std::countr_zero(mask)] = 1;
+    }
+  }
+  if (!shard_plain.empty() && !shard_routes_.empty()) {
     shard_routes_.Match(msg->topic, [&](const auto& inner, RouteTargets<int>& entry) {
       if (scope.to_subscribers) {
         for (int s : entry.plain) shard_plain[s] = 1;

@@ -50,8 +50,8 @@ Client* Shard::FindClient(uint64_t id) {
 }
 
 Session* Shard::FindSession(const std::string& client_id) {
-  auto it = sessions_.find(client_id);
-  return it == sessions_.end() ? nullptr : it->second.get();
+  auto it = sessions_.find(std::string_view(client_id));
+  return it == sessions_.end() ? nullptr : it->get();
 }
 
 Session& Shard::CreateSession(const std::string& client_id) {
@@ -60,9 +60,11 @@ Session& Shard::CreateSession(const std::string& client_id) {
   }
   auto session = std::make_unique<Session>(client_id, io_);
   Session& ref = *session;
-  // The key views the session's own client_id (no second copy of the string).
-  sessions_.erase(client_id);
-  sessions_.emplace(absl::string_view(ref.client_id), std::move(session));
+  // Found through the session's own client_id (no second copy of the string).
+  if (auto it = sessions_.find(std::string_view(client_id)); it != sessions_.end()) {
+    sessions_.erase(it);
+  }
+  sessions_.insert(std::move(session));
   Add(stats_.sessions, 1);
   Add(stats_.sessions_offline, 1);
   return ref;
@@ -83,7 +85,8 @@ void Shard::DestroySession(Session& session, bool release_id) {
   if (session.client == nullptr) Add(stats_.sessions_offline, -1);
   Add(stats_.inflight, -static_cast<int64_t>(session.inflight.size()));
   Add(stats_.sessions, -1);
-  sessions_.erase(absl::string_view(session.client_id));  // destroys `session`
+  auto it = sessions_.find(std::string_view(session.client_id));
+  if (it != sessions_.end()) sessions_.erase(it);  // destroys `session`
 }
 
 SessionState Shard::ExtractSession(Session& session) {
@@ -227,6 +230,14 @@ void Shard::ApplyRouteInbox() {
 }
 
 void Shard::ApplyShardRoute(int shard, const std::string& filter, bool add) {
+  if (shard < ExactRoutes::kMaxShards && ExactRoutes::IsExact(filter)) {
+    if (add) {
+      shard_exact_.Add(filter, shard);
+    } else {
+      shard_exact_.Remove(filter, shard);
+    }
+    return;
+  }
   auto [group, inner] = SplitFilter(filter);
   if (add) {
     shard_routes_.GetOrCreate(inner).Add(group, shard);

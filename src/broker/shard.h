@@ -16,8 +16,11 @@
 #include <boost/asio/io_context.hpp>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "broker/deadline_queue.h"
+#include "broker/exact_routes.h"
 #include "broker/filter_trie.h"
 #include "broker/message.h"
 #include "broker/route_inbox.h"
@@ -76,6 +79,7 @@ class Shard {
   }
   // Broker stop: no more client deadlines, so the thread can run out of work.
   void StopDeadlines() { deadlines_.Stop(); }
+  size_t QueuedDeadlines() const { return deadlines_.size(); }  // entries, stale ones included
 
   // Sessions homed on this shard.
   Session* FindSession(const std::string& client_id);
@@ -91,7 +95,7 @@ class Shard {
   // A message the old owner of a session passed on after it moved here; waits briefly if the
   // session is still being imported (the takeover reply travels on another stream).
   void DeliverMovedIn(const std::string& client_id, Delivery delivery, std::function<void()> done);
-  template <typename F> void ForEachSession(F&& fn) { for (auto& [id, s] : sessions_) fn(*s); }
+  template <typename F> void ForEachSession(F&& fn) { for (auto& s : sessions_) fn(*s); }
   // Arms the expiry timer of a session that just went offline (after its full interval, or
   // after `after` for a session restored from the store).
   void ScheduleExpiry(Session& session,
@@ -201,10 +205,30 @@ class Shard {
   uint64_t client_seq_ = 0;
   absl::flat_hash_map<uint64_t, Client*> clients_;
   DeadlineQueue deadlines_;  // connect and keep-alive deadlines of clients_
-  // Keyed by a view of Session::client_id, which never changes and lives as long as the entry.
-  absl::flat_hash_map<absl::string_view, std::unique_ptr<Session>> sessions_;
+  // Found by Session::client_id, which never changes: a set of owning pointers hashed on it is an
+  // 8-byte slot per session (a map keyed by a view of the id was 24).
+  struct SessionIdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const {
+      return absl::Hash<absl::string_view>{}(absl::string_view(id.data(), id.size()));
+    }
+    size_t operator()(const std::unique_ptr<Session>& s) const { return (*this)(s->client_id); }
+  };
+  struct SessionIdEq {
+    using is_transparent = void;
+    static std::string_view Id(std::string_view id) { return id; }
+    static std::string_view Id(const std::unique_ptr<Session>& s) { return s->client_id; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return Id(a) == Id(b);
+    }
+  };
+  absl::flat_hash_set<std::unique_ptr<Session>, SessionIdHash, SessionIdEq> sessions_;
 
   FilterTrie<LocalSubscribers> local_;          // inner filter -> subscribers here
+  // Other shards' filters: exact topics in a hash index (exact_routes.h), the rest (wildcards,
+  // shared groups) in a trie.
+  ExactRoutes shard_exact_;
   FilterTrie<RouteTargets<int>> shard_routes_;  // inner filter -> other shards
   RouteInbox route_inbox_;                      // changes to shard_routes_ not applied yet
   FilterTrie<RouteTargets<std::string>> remote_routes_;  // inner filter -> other nodes

@@ -163,23 +163,79 @@ TEST(CrossShardInlineTest, ThreeShardsPolledInlineRouteDeterministically) {
 // A subscription is in every shard's routes before its SUBACK is sent: a publish that another
 // shard handles after the SUBACK reaches the new subscriber even when that shard has not yet run
 // the tasks posted to it (it was busy). The shards are polled one at a time to hold those tasks.
+// Both kinds of route: a wildcard filter (other shards' trie) and an exact one (their
+// ExactRoutes index).
 TEST(CrossShardInlineTest, PublishAfterSubackReachesSubscriberBeforeTheOtherShardRanItsTasks) {
-  Broker broker(InlineOptions(2));
-  TestConn sub(broker, 1, ProtocolVersion::kV5);
+  for (const char* filter : {"late/+", "late/x"}) {
+    SCOPED_TRACE(filter);
+    Broker broker(InlineOptions(2));
+    TestConn sub(broker, 1, ProtocolVersion::kV5);
+    TestConn pub(broker, 0, ProtocolVersion::kV5);
+    ASSERT_TRUE(Connect(sub, "sub"));
+    ASSERT_TRUE(Connect(pub, "pub"));
+    sub.SettleOwnShardOnly();
+    pub.SettleOwnShardOnly();
+    Subscribe(sub, filter, 1);
+    ASSERT_EQ(sub.Of<codec::Suback>().size(), 1u);
+    // Shard 0 handles the PUBLISH before any task posted to it since the SUBSCRIBE.
+    pub.Write(MakePublish("late/x", "after suback", 1, 7));
+    ASSERT_EQ(pub.Of<codec::Puback>().size(), 1u);
+    Settle(broker);  // now the delivery posted to shard 1 runs
+    auto got = sub.Of<codec::Publish>();
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].payload.str(), "after suback");
+  }
+}
+
+void Unsubscribe(TestConn& conn, const std::string& filter) {
+  codec::Unsubscribe u;
+  u.packet_id = 9;
+  u.filters = {filter};
+  conn.Write(u);
+}
+
+// Exact filters of other shards live in a hash index, wildcards in a trie: both must follow
+// subscribe and unsubscribe, and a session matched through both gets one copy.
+TEST(CrossShardInlineTest, ExactAndWildcardRoutesOfOtherShardsFollowSubscriptions) {
+  Broker broker(InlineOptions(3));
+  TestConn both(broker, 1, ProtocolVersion::kV5);
+  TestConn exact(broker, 2, ProtocolVersion::kV5);
   TestConn pub(broker, 0, ProtocolVersion::kV5);
-  ASSERT_TRUE(Connect(sub, "sub"));
+  ASSERT_TRUE(Connect(both, "both"));
+  ASSERT_TRUE(Connect(exact, "exact"));
   ASSERT_TRUE(Connect(pub, "pub"));
-  sub.SettleOwnShardOnly();
-  pub.SettleOwnShardOnly();
-  Subscribe(sub, "late/+", 1);
-  ASSERT_EQ(sub.Of<codec::Suback>().size(), 1u);
-  // Shard 0 handles the PUBLISH before any task posted to it since the SUBSCRIBE.
-  pub.Write(MakePublish("late/x", "after suback", 1, 7));
-  ASSERT_EQ(pub.Of<codec::Puback>().size(), 1u);
-  Settle(broker);  // now the delivery posted to shard 1 runs
-  auto got = sub.Of<codec::Publish>();
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].payload.str(), "after suback");
+  Subscribe(both, "e/x", 1);
+  Subscribe(both, "e/+", 0);
+  Subscribe(exact, "e/x", 0);
+  auto publish = [&](const std::string& topic, const std::string& payload) {
+    pub.Write(MakePublish(topic, payload, 1, 1));
+    Settle(broker);
+  };
+  publish("e/x", "1");
+  publish("e/y", "2");
+  publish("e/x/z", "3");  // matches neither
+  auto got = both.Of<codec::Publish>();
+  EXPECT_THAT(Payloads(got), ElementsAre("1", "2"));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].qos, 1);  // one copy, the higher QoS of the two overlapping subscriptions
+  EXPECT_THAT(Payloads(exact.Of<codec::Publish>()), ElementsAre("1"));
+
+  Unsubscribe(exact, "e/x");
+  Unsubscribe(both, "e/x");
+  Settle(broker);
+  publish("e/x", "4");
+  EXPECT_THAT(Payloads(exact.Of<codec::Publish>()), ElementsAre("1"));
+  got = both.Of<codec::Publish>();
+  EXPECT_THAT(Payloads(got), ElementsAre("1", "2", "4"));  // still through "e/+"
+  EXPECT_EQ(got.back().qos, 0);
+
+  Subscribe(exact, "e/x", 0);  // back again
+  Unsubscribe(both, "e/+");
+  Settle(broker);
+  publish("e/x", "5");
+  publish("e/y", "6");
+  EXPECT_THAT(Payloads(exact.Of<codec::Publish>()), ElementsAre("1", "5"));
+  EXPECT_THAT(Payloads(both.Of<codec::Publish>()), ElementsAre("1", "2", "4"));
 }
 
 // The other half of the route inbox: a retained message that a SUBSCRIBE just sent may also

@@ -211,6 +211,45 @@ TEST(KeepAliveTest, SilentClientIsClosedAfterOneAndAHalfIntervals) {
   EXPECT_EQ(d[0].reason_code, ReasonCode::kKeepAliveTimeout);
 }
 
+// A client keeps one entry in the shard's deadline queue: the connect timeout's entry, made
+// stale by CONNECT, queues the keep-alive deadline when it comes up (no second entry meanwhile).
+TEST(KeepAliveTest, ConnectTimeoutEntryHandsOverToKeepAliveWithOneEntryPerClient) {
+  BrokerOptions options = InlineOptions();
+  options.connect_timeout_ms = 300;
+  Broker broker(options);
+  TestConn a(broker, 0, ProtocolVersion::kV5);
+  TestConn b(broker, 0, ProtocolVersion::kV311);
+  Connect(a, MakeConnect(ProtocolVersion::kV5, "a", true, /*keep_alive=*/1));
+  Connect(b, MakeConnect(ProtocolVersion::kV311, "b", true, /*keep_alive=*/1));
+  EXPECT_EQ(broker.shard(0).QueuedDeadlines(), 2u);
+  RunFor(broker, std::chrono::milliseconds(500));  // past the connect timeout
+  EXPECT_FALSE(a.closed());
+  EXPECT_FALSE(b.closed());
+  EXPECT_EQ(broker.shard(0).QueuedDeadlines(), 2u);  // now the keep-alive deadlines
+  b.Write(codec::Pingreq{});
+  RunFor(broker, std::chrono::milliseconds(1200));  // 1.7 s: a's 1.5 s are up, b pinged at 0.5 s
+  EXPECT_TRUE(a.closed());
+  EXPECT_FALSE(b.closed());
+  auto d = a.Of<codec::Disconnect>();
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].reason_code, ReasonCode::kKeepAliveTimeout);
+  RunFor(broker, std::chrono::milliseconds(600));  // 2.3 s: b's 0.5 + 1.5 s are up
+  EXPECT_TRUE(b.closed());
+}
+
+// A keep-alive deadline earlier than the queued connect timeout is queued at once.
+TEST(KeepAliveTest, KeepAliveShorterThanTheConnectTimeoutStillCloses) {
+  BrokerOptions options = InlineOptions();
+  options.connect_timeout_ms = 5000;
+  Broker broker(options);
+  TestConn c(broker, 0, ProtocolVersion::kV5);
+  Connect(c, MakeConnect(ProtocolVersion::kV5, "c", true, /*keep_alive=*/1));
+  RunFor(broker, std::chrono::milliseconds(1200));
+  EXPECT_FALSE(c.closed());
+  RunFor(broker, std::chrono::milliseconds(500));
+  EXPECT_TRUE(c.closed());
+}
+
 TEST(KeepAliveTest, PingsKeepConnectionOpen) {
   Broker broker(InlineOptions());
   TestConn c(broker, 0, ProtocolVersion::kV311);
