@@ -354,16 +354,23 @@ struct BatchCompletion {
 
 }  // namespace
 
-// Decodes outside the mutex; then de-duplicates the whole batch under it once.
+// Decodes outside the mutex; then de-duplicates the whole batch under it once, and hands it to the
+// broker before any other stream of the same peer may accept later messages (in_order_mu).
 void ClusterNode::Impl::HandleForwardBatch(const std::string& node_id, v1::ForwardBatch& batch) {
   auto buffer = std::make_shared<const std::string>(std::move(*batch.mutable_packed()));
   absl::StatusOr<std::vector<PackedForward>> decoded = UnpackForwardBatch(std::move(buffer));
   auto completion = std::make_shared<BatchCompletion>();
   std::vector<PackedForward*> accepted;
+  Peer* peer = nullptr;  // never erased once created (peers_ only grows)
   {
     absl::MutexLock lock(&mu_);
-    Peer* peer = FindPeerLocked(node_id);
-    if (peer == nullptr || drop_incoming_forwards_) return;
+    peer = FindPeerLocked(node_id);
+  }
+  if (peer == nullptr) return;
+  std::lock_guard<std::mutex> in_order(peer->in_order_mu);
+  {
+    absl::MutexLock lock(&mu_);
+    if (drop_incoming_forwards_) return;
     if (!decoded.ok()) {
       // Nothing of it is acknowledged: the sender resends it on the next stream.
       ++stats_.forward_batches_corrupt;
@@ -505,6 +512,7 @@ void ClusterNode::Impl::PullForwardLane(const std::string& node_id, FrameArena* 
       out.clear();
     }
   } clear_on_exit;
+  std::unique_lock<std::mutex> one_writer = lane->LockWriter();  // drain and number together
   lane->Arm();
   lane->Drain(&fresh);
   // One clock read per drain, not per message: the latency histogram starts when the writer
@@ -534,6 +542,7 @@ void ClusterNode::Impl::PullForwardLane(const std::string& node_id, FrameArena* 
     for (const auto& [id, p] : peers_) stats_.forwards_resent += p->out.resent();
     if (peer->out.HasUnsent()) again = peer->out_link;
   }
+  one_writer.unlock();
   std::string packed;
   for (size_t i = 0; i < out.size(); i += per_batch) {
     size_t end = std::min(out.size(), i + per_batch);
