@@ -18,6 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "broker/deadline_queue.h"
+#include "broker/cluster_port.h"
 #include "broker/filter_trie.h"
 #include "broker/message.h"
 #include "broker/route_inbox.h"
@@ -107,6 +108,9 @@ class Shard {
   // Routing. Route returns whether any subscriber (here, on a shard or a node) was found.
   // `wait` (storage on): other shards given a QoS 1/2 message confirm their commit to it.
   bool Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wait = nullptr);
+  // Routes part of a batch forwarded by another node (never forwarded again). What other shards
+  // must deliver is posted as one task per shard after the whole part, not one per message.
+  void RouteForwarded(std::vector<RemoteDelivery>& part);
   // passed_on: the message came from the node this session moved away from (DeliverMovedIn).
   void Deliver(Session& session, Delivery delivery, bool passed_on = false);
   void PublishWill(const codec::Will& will, const std::string& client_id);
@@ -225,6 +229,9 @@ class Shard {
 
   // Scratch space reused by Route to avoid allocating per message.
   std::vector<std::pair<Session*, SubOptions>> matches_;
+  // While RouteForwarded runs: Route collects its cross-shard hand-offs here (by shard index)
+  // instead of posting each one.
+  std::vector<std::vector<std::pair<MessagePtr, RouteScope>>>* handoff_ = nullptr;
 
   bool WasSentRetained(const Session* session, const Message* msg);
   struct RetainedSent {
