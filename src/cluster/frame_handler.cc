@@ -413,7 +413,7 @@ void ClusterNode::Impl::HandleForwardBatch(const std::string& node_id, v1::Forwa
     absl::MutexLock lock(&self->mu_);
     Peer* peer = self->FindPeerLocked(completion->node_id);
     if (peer == nullptr) return;
-    for (uint64_t seq : completion->seqs) peer->in.Done(completion->incarnation, seq);
+    peer->in.Done(completion->incarnation, completion->seqs);
     // Acks only free the sender's buffer (no publisher waits on them), so they go out at most
     // every kAckIntervalMs; a completion inside that interval rides along with a later ack, and
     // the timer flushes the last one. At a moderate rate this halves the threads woken per
