@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 
 #include "test_cluster.h"
@@ -164,10 +165,21 @@ TEST_F(ClusterNodeTest, Qos1ForwardSurvivesBrokenStreamsWithoutLossOrDuplicates)
 // has delivered the earlier ones (per-publisher order, [MQTT-4.6.0]). The old reader is held
 // inside the delivery of message 10 while the new stream carries 20..29.
 TEST_F(ClusterNodeTest, NewStreamWaitsForTheOldReadersDeliveriesToKeepOrder) {
-  ClusterFixture c(2);
+  // Declared before the fixture: the nodes may still deliver (through the gate) while stopping.
   std::mutex gate_mu;
   std::condition_variable gate_cv;
   bool holding = false, released = false, gated = false;
+  auto release = [&] {
+    std::lock_guard<std::mutex> l(gate_mu);
+    released = true;
+    gate_cv.notify_all();
+  };
+  ClusterFixture c(2);
+  // Opens the gate on every exit, also a failed ASSERT, before the fixture stops the nodes.
+  struct OpenGate {
+    std::function<void()> open;
+    ~OpenGate() { open(); }
+  } open_gate{release};
   c[1].local.before_deliver = [&](const broker::Message& m) {
     std::unique_lock<std::mutex> l(gate_mu);
     if (gated || m.payload.str() != "10") return;
@@ -192,11 +204,7 @@ TEST_F(ClusterNodeTest, NewStreamWaitsForTheOldReadersDeliveriesToKeepOrder) {
   // Before the fix the new stream's reader delivered 20..29 here, ahead of 10..19. The wait is
   // short of the failure timeout (600 ms): B hears nothing from A while its reader waits.
   WaitFor([&] { return c[1].local.DeliveredCount() > 10; }, 300);
-  {
-    std::lock_guard<std::mutex> l(gate_mu);
-    released = true;
-    gate_cv.notify_all();
-  }
+  release();
   ASSERT_GE(WaitFor([&] { return c[1].local.DeliveredCount() >= 30; }), 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // would-be duplicates arrive
   std::lock_guard<std::mutex> l(c[1].local.mu);
