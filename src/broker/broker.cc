@@ -214,14 +214,7 @@ void Broker::DeliverForwardedBatch(std::vector<RemoteDelivery> batch,
     if (parts[i].empty()) continue;
     Shard* s = shards_[i].get();
     boost::asio::post(s->io(), [s, part = std::move(parts[i]), remaining, shared_done]() mutable {
-      for (RemoteDelivery& d : part) {
-        RouteScope scope;
-        scope.include_remote = false;  // a forwarded message is never forwarded again
-        scope.to_subscribers = d.to_subscribers;
-        scope.all_shared = false;
-        scope.shared_filters = std::move(d.shared_filters);
-        s->Route(d.msg, scope);
-      }
+      s->RouteForwarded(part);
       if (remaining->fetch_sub(1) == 1 && *shared_done) (*shared_done)();
     });
   }

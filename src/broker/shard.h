@@ -20,6 +20,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "broker/deadline_queue.h"
+#include "broker/cluster_port.h"
 #include "broker/exact_routes.h"
 #include "broker/filter_trie.h"
 #include "broker/message.h"
@@ -111,6 +112,9 @@ class Shard {
   // Routing. Route returns whether any subscriber (here, on a shard or a node) was found.
   // `wait` (storage on): other shards given a QoS 1/2 message confirm their commit to it.
   bool Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wait = nullptr);
+  // Routes part of a batch forwarded by another node (never forwarded again). What other shards
+  // must deliver is posted as one task per shard after the whole part, not one per message.
+  void RouteForwarded(std::vector<RemoteDelivery>& part);
   // passed_on: the message came from the node this session moved away from (DeliverMovedIn).
   void Deliver(Session& session, Delivery delivery, bool passed_on = false);
   void PublishWill(const codec::Will& will, const std::string& client_id);
@@ -258,6 +262,9 @@ class Shard {
 
   // Scratch space reused by Route to avoid allocating per message.
   std::vector<std::pair<Session*, SubOptions>> matches_;
+  // While RouteForwarded runs: Route collects its cross-shard hand-offs here (by shard index)
+  // instead of posting each one.
+  std::vector<std::vector<std::pair<MessagePtr, RouteScope>>>* handoff_ = nullptr;
 
   // A publish this shard routed, for CatchUpRoute: `shards` has bit s set when it went to
   // shard s (whose subscribers then matched it themselves).

@@ -6,7 +6,8 @@
 // lane), one dialer thread per peer address (reading the reverse lane of our stream), one writer
 // thread per stream direction (Link), a timer thread (heartbeats, failure detection, claim
 // timeouts) and a notifier thread that calls LocalNode in state-change order. All shared state is
-// guarded by mu_; LocalNode is never called with mu_ held. Lock order: mu_ -> Link -> notify_mu_.
+// guarded by mu_; LocalNode is never called with mu_ held. Lock order: mu_ -> Link -> notify_mu_;
+// Peer::in_order_mu -> mu_ (stream readers handing batches on); ForwardLane writer lock -> mu_.
 #pragma once
 
 #include <atomic>
@@ -16,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -66,6 +68,11 @@ struct Peer {
   ForwardLane* lane;               // what shards queued for it, not yet numbered (owned by lanes_)
   ForwardBuffer out;               // numbered, written at least once or about to be; until acked
   ReceiveTracker in;               // what it forwards to us
+  // Held by the reader of its stream from de-duplicating a batch until the batch is handed to the
+  // broker (never together with mu_ the other way round: lock order in_order_mu -> mu_). A
+  // replaced stream's reader may still be handing on a batch when the new stream's reader accepts
+  // the messages after it; without this they could reach the shards first.
+  std::mutex in_order_mu;
   bool ack_dirty = false;
   bool ack_woken = false;   // the ack writer was woken for the pending ack
   int64_t last_ack_ms = 0;  // steady clock: when the ack writer last took an ack

@@ -102,6 +102,18 @@ void ReceiveTracker::Done(uint64_t incarnation, uint64_t seq) {
   while (!pending_.empty() && pending_.front().done) pending_.pop_front();
 }
 
+void ReceiveTracker::Done(uint64_t incarnation, const std::vector<uint64_t>& seqs) {
+  if (incarnation != incarnation_ || seqs.empty()) return;
+  auto it = std::lower_bound(pending_.begin(), pending_.end(), seqs.front(),
+                             [](const Pending& p, uint64_t s) { return p.seq < s; });
+  for (uint64_t seq : seqs) {
+    while (it != pending_.end() && it->seq < seq) ++it;
+    if (it == pending_.end()) break;
+    if (it->seq == seq) it->done = true;
+  }
+  while (!pending_.empty() && pending_.front().done) pending_.pop_front();
+}
+
 uint64_t ReceiveTracker::Acked() const {
   return pending_.empty() ? max_seen_ : pending_.front().seq - 1;
 }

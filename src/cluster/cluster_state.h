@@ -99,6 +99,8 @@ class ReceiveTracker {
   // Returns false for a duplicate. A new incarnation resets the state.
   bool Accept(uint64_t incarnation, uint64_t seq);
   void Done(uint64_t incarnation, uint64_t seq);
+  // Done for every seq of `seqs` (increasing, as one batch accepted them): one search, then a walk.
+  void Done(uint64_t incarnation, const std::vector<uint64_t>& seqs);
   uint64_t Acked() const;
   uint64_t incarnation() const { return incarnation_; }
 

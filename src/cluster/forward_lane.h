@@ -46,6 +46,11 @@ class ForwardLane {
   void Arm() { armed_.store(true, std::memory_order_seq_cst); }
   // The writer: moves every queued entry out, slot by slot, each slot in push order.
   void Drain(std::vector<Entry>* out);
+  // Held by a writer from Drain until the drained entries are numbered. Normally one stream
+  // writer drains a lane, but while a stream to the peer is being replaced (another address of the
+  // same node) an old writer can still be draining: two drains numbered in the other order would
+  // swap a producer's messages.
+  std::unique_lock<std::mutex> LockWriter() { return std::unique_lock<std::mutex>(writer_mu_); }
   // Entries left the peer's buffer (acked, or best-effort ones dropped): their bytes are free.
   void Release(size_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }
   // Who drains the lane (the peer's current forward stream writer); empty while none.
@@ -78,6 +83,7 @@ class ForwardLane {
   std::atomic<bool> open_{false};
   std::atomic<bool> armed_{true};
   std::array<Slot, kSlots> slots_;
+  std::mutex writer_mu_;  // see LockWriter
   std::mutex waker_mu_;  // taken once per drain at most, never per message under load
   std::function<void()> waker_;  // guarded by waker_mu_
 };

@@ -29,8 +29,6 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Client, reason_value  # noqa: E402,F401 (reason_value: re-exported)
-from paho.mqtt.packettypes import PacketTypes  # noqa: E402
-from paho.mqtt.properties import Properties  # noqa: E402
 
 FAILURE_TIMEOUT_MS = 1000
 TIMEOUT = 5.0
@@ -129,30 +127,10 @@ class NodeClient(Client):
         self.host = host
         self.runner = runner
 
-    def connect(self, expect_success=True, timeout=TIMEOUT):
-        props = None
-        if self.version == 5:
-            props = Properties(PacketTypes.CONNECT)
-            if self.session_expiry is not None:
-                props.SessionExpiryInterval = self.session_expiry
-        kwargs = {"keepalive": self.keepalive}
-        if self.version == 5:
-            kwargs["clean_start"] = self.clean
-            kwargs["properties"] = props
-
+    def _dial(self, kwargs):
         def do_connect():
             return self.paho.connect(self.host, self.port, **kwargs)
         self.runner.call(do_connect) if self.runner else do_connect()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-        if not self.connected.wait(timeout):
-            raise AssertionError("no CONNACK from %s:%d within %.1fs"
-                                 % (self.host, self.port, timeout))
-        flags, rc, _ = self.connack
-        if expect_success and rc != 0:
-            raise AssertionError("CONNACK refused: %s" % rc)
-        return self
 
 
 class Node:

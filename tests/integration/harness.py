@@ -238,6 +238,7 @@ class Client:
         if version != 5:
             kwargs["clean_session"] = clean
         self.paho = paho.Client(**kwargs)
+        self.host = HOST  # subclasses connect to other addresses
         self.clean = clean
         self.session_expiry = session_expiry
         self.keepalive = keepalive
@@ -288,6 +289,10 @@ class Client:
             if rc != paho.MQTT_ERR_SUCCESS:
                 time.sleep(0.02)
 
+    def _dial(self, kwargs):
+        """Opens the TCP connection and sends CONNECT (from the calling thread)."""
+        self.paho.connect(self.host, self.port, **kwargs)
+
     def connect(self, expect_success=True, timeout=TIMEOUT):
         props = None
         if self.version == 5:
@@ -300,16 +305,20 @@ class Client:
         if self.version == 5:
             kwargs["clean_start"] = self.clean
             kwargs["properties"] = props
-        self.paho.connect(HOST, self.port, **kwargs)
+        self._dial(kwargs)
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         # paho 1.6 writes queued packets from the publishing thread too unless it believes its
-        # own loop thread runs; two writers can swap two QoS 0 packets on the wire. Telling paho
-        # that our loop thread is its thread leaves the writing to that thread alone.
+        # own loop thread runs: then publish() writes from the caller's thread while the loop
+        # thread writes what publish() queued, and two writers swap packets on the wire (QoS 0
+        # and QoS 1 alike: a publisher's messages reach the broker out of order). Telling paho
+        # that our loop thread is its thread leaves all writing to that one thread.
+        # Every client class of the harnesses connects here (see writer_thread_test.py).
         self.paho._thread = self._thread
         self._thread.start()
         if not self.connected.wait(timeout):
-            raise AssertionError("no CONNACK within %.1fs" % timeout)
+            raise AssertionError("no CONNACK from %s:%d within %.1fs"
+                                 % (self.host, self.port, timeout))
         flags, rc, _ = self.connack
         if expect_success and rc != 0:
             raise AssertionError("CONNACK refused: %s" % rc)

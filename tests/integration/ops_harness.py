@@ -14,17 +14,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from paho.mqtt.packettypes import PacketTypes  # noqa: E402
-from paho.mqtt.properties import Properties  # noqa: E402
-
-from harness import Client, TIMEOUT  # noqa: E402
+from harness import Client  # noqa: E402
 
 SOURCE_DIR = os.environ.get(
     "MESHMQ_SOURCE_DIR",
@@ -201,31 +197,11 @@ def wait_cluster_formed(nodes, timeout=30):
 
 
 class HostClient(Client):
-    """harness.Client that connects to any host (harness.Client always uses 127.0.0.1)."""
+    """harness.Client that connects to any host (harness.Client connects to 127.0.0.1)."""
 
     def __init__(self, host, port, client_id, **kw):
         super().__init__(port, client_id, **kw)
         self.host = host
-
-    def connect(self, expect_success=True, timeout=TIMEOUT):
-        props = None
-        kwargs = {"keepalive": self.keepalive}
-        if self.version == 5:
-            props = Properties(PacketTypes.CONNECT)
-            if self.session_expiry is not None:
-                props.SessionExpiryInterval = self.session_expiry
-            kwargs["clean_start"] = self.clean
-            kwargs["properties"] = props
-        self.paho.connect(self.host, self.port, **kwargs)
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-        if not self.connected.wait(timeout):
-            raise AssertionError("no CONNACK from %s:%d within %.1fs"
-                                 % (self.host, self.port, timeout))
-        if expect_success and self.connack[1] != 0:
-            raise AssertionError("CONNACK refused: %s" % self.connack[1])
-        return self
 
 
 def route_message(test, sub_node, pub_node, topic, timeout=10):

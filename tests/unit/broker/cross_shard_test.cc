@@ -1,7 +1,11 @@
 // Paths between shards: routing a publish to a subscriber on another shard, shared groups with
 // members on several shards, and a session taken over by a connection on another shard. Most tests
 // run the broker's threads (Start()); one drives three shards inline for a deterministic check.
+#include <algorithm>
+#include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "broker/receive_time.h"
 #include "broker_test_util.h"
@@ -158,6 +162,49 @@ TEST(CrossShardInlineTest, ThreeShardsPolledInlineRouteDeterministically) {
   EXPECT_TRUE(sub.closed());
   EXPECT_FALSE(ack->session_present);  // the old one was a clean session
   EXPECT_EQ(broker.Stats().sessions, 2);
+}
+
+// A batch forwarded by another node: each part's shard hands what the subscriber's shard must
+// deliver over in one task for the whole part, not one task per message, and every topic keeps
+// its order.
+TEST(CrossShardInlineTest, ForwardedBatchIsHandedToTheSubscribersShardInOneTaskPerPart) {
+  Broker broker(InlineOptions(2));
+  TestConn sub(broker, 1, ProtocolVersion::kV5);
+  ASSERT_TRUE(Connect(sub, "sub"));
+  Subscribe(sub, "f/#", 0);
+  Settle(broker);
+  // Topics of both parts: some hash to shard 0, some to shard 1.
+  std::vector<std::string> topics;
+  int on_zero = 0;
+  for (int t = 0; t < 8; ++t) {
+    topics.push_back("f/" + std::to_string(t));
+    on_zero += std::hash<std::string>{}(topics.back()) % 2 == 0;
+  }
+  ASSERT_GT(on_zero, 0);
+  ASSERT_LT(on_zero, 8);
+  std::vector<RemoteDelivery> batch;
+  for (int i = 0; i < 40; ++i) {
+    auto m = std::make_shared<Message>();
+    m->topic = topics[i % topics.size()];
+    m->payload = codec::SharedBytes(std::to_string(i));
+    m->origin_node = "nodeB";
+    batch.push_back({m, true, {}});
+  }
+  bool done = false;
+  broker.DeliverForwardedBatch(std::move(batch), [&] { done = true; });
+  EXPECT_EQ(broker.io(0).poll(), 1u);  // shard 0's part, which hands over to shard 1
+  // Shard 1: its own part and one hand-off for shard 0's 5 * on_zero messages (was one each).
+  EXPECT_EQ(broker.io(1).poll(), 2u);
+  Settle(broker);
+  EXPECT_TRUE(done);
+  std::map<std::string, std::vector<int>> per_topic;
+  auto got = sub.Of<codec::Publish>();
+  ASSERT_EQ(got.size(), 40u);
+  for (const auto& p : got) per_topic[p.topic].push_back(std::stoi(p.payload.str()));
+  for (const auto& [topic, seq] : per_topic) {
+    EXPECT_TRUE(std::is_sorted(seq.begin(), seq.end())) << topic;
+    EXPECT_EQ(seq.size(), 5u) << topic;
+  }
 }
 
 // A subscription is in every shard's routes before its SUBACK is sent: a publish that another

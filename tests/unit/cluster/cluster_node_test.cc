@@ -2,7 +2,10 @@
 // Timings are printed (they feed docs/cluster.md). heartbeat 100 ms, failure timeout 600 ms.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <functional>
+#include <mutex>
 
 #include "test_cluster.h"
 
@@ -155,6 +158,60 @@ TEST_F(ClusterNodeTest, Qos1ForwardSurvivesBrokenStreamsWithoutLossOrDuplicates)
   ASSERT_EQ(c[1].local.delivered.size(), 310u);
   for (int i = 0; i < 310; ++i) EXPECT_EQ(c[1].local.delivered[i].payload, std::to_string(i));
   EXPECT_GE(c[0].node->Stats().forwards_resent, 300u);
+}
+
+// A stream that broke while its reader was still handing a batch to the broker: the sender
+// resends on a new stream, whose reader must not deliver later messages before the old reader
+// has delivered the earlier ones (per-publisher order, [MQTT-4.6.0]). The old reader is held
+// inside the delivery of message 10 while the new stream carries 20..29.
+TEST_F(ClusterNodeTest, NewStreamWaitsForTheOldReadersDeliveriesToKeepOrder) {
+  // Declared before the fixture: the nodes may still deliver (through the gate) while stopping.
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool holding = false, released = false, gated = false;
+  auto release = [&] {
+    std::lock_guard<std::mutex> l(gate_mu);
+    released = true;
+    gate_cv.notify_all();
+  };
+  ClusterFixture c(2);
+  // Opens the gate on every exit, also a failed ASSERT, before the fixture stops the nodes.
+  struct OpenGate {
+    std::function<void()> open;
+    ~OpenGate() { open(); }
+  } open_gate{release};
+  c[1].local.before_deliver = [&](const broker::Message& m) {
+    std::unique_lock<std::mutex> l(gate_mu);
+    if (gated || m.payload.str() != "10") return;
+    gated = holding = true;
+    gate_cv.notify_all();
+    gate_cv.wait(l, [&] { return released; });
+  };
+  StartMesh(c);
+  for (int i = 0; i < 20; ++i) {
+    c[0].node->Forward("B", MakeMsg("q", std::to_string(i), 1, "A"), true, {}, nullptr);
+  }
+  {
+    std::unique_lock<std::mutex> l(gate_mu);
+    ASSERT_TRUE(gate_cv.wait_for(l, std::chrono::seconds(5), [&] { return holding; }));
+  }
+  uint64_t streams = c[0].node->Stats().streams_established;
+  c[0].node->TestBreakStreams("B");
+  ASSERT_GE(WaitFor([&] { return c[0].node->Stats().streams_established > streams; }), 0);
+  for (int i = 20; i < 30; ++i) {
+    c[0].node->Forward("B", MakeMsg("q", std::to_string(i), 1, "A"), true, {}, nullptr);
+  }
+  // Before the fix the new stream's reader delivered 20..29 here, ahead of 10..19. The wait is
+  // short of the failure timeout (600 ms): B hears nothing from A while its reader waits.
+  WaitFor([&] { return c[1].local.DeliveredCount() > 10; }, 300);
+  release();
+  ASSERT_GE(WaitFor([&] { return c[1].local.DeliveredCount() >= 30; }), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // would-be duplicates arrive
+  std::lock_guard<std::mutex> l(c[1].local.mu);
+  std::vector<std::string> got, want;
+  for (const Delivered& d : c[1].local.delivered) got.push_back(d.payload);
+  for (int i = 0; i < 30; ++i) want.push_back(std::to_string(i));
+  EXPECT_EQ(got, want);
 }
 
 TEST_F(ClusterNodeTest, BufferFullOrPeerDownRejectsForward) {

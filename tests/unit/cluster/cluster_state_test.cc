@@ -80,6 +80,24 @@ TEST(ReceiveTrackerTest, DeduplicatesAndAcksBelowPending) {
   EXPECT_EQ(t.Acked(), 0u);
 }
 
+// Batches complete out of order (their shards run independently): each marks its own seqs.
+TEST(ReceiveTrackerTest, BatchesDoneOutOfOrderAckOnlyBelowTheOldestPending) {
+  ReceiveTracker t;
+  for (uint64_t s = 1; s <= 9; ++s) EXPECT_TRUE(t.Accept(7, s));
+  t.Done(7, std::vector<uint64_t>{4, 5, 7});  // a batch whose 6 was a duplicate elsewhere
+  EXPECT_EQ(t.Acked(), 0u);
+  t.Done(7, std::vector<uint64_t>{8, 9});
+  EXPECT_EQ(t.Acked(), 0u);
+  t.Done(7, std::vector<uint64_t>{1, 2, 3});
+  EXPECT_EQ(t.Acked(), 5u);  // 6 still pending
+  t.Done(6, std::vector<uint64_t>{6});  // an old incarnation's completion changes nothing
+  EXPECT_EQ(t.Acked(), 5u);
+  t.Done(7, std::vector<uint64_t>{6});
+  EXPECT_EQ(t.Acked(), 9u);
+  t.Done(7, std::vector<uint64_t>{});
+  EXPECT_EQ(t.Acked(), 9u);
+}
+
 TEST(ClientRegistryTest, NewestRegistrationWinsEverywhere) {
   ClientRegistry r;
   r.SetLocal("c", 100);

@@ -44,6 +44,7 @@ class FakeLocal : public LocalNode {
   void DeliverForwarded(broker::MessagePtr msg, bool to_subscribers,
                         std::vector<std::string> shared_filters,
                         std::function<void()> done) override {
+    if (before_deliver) before_deliver(*msg);
     std::lock_guard<std::mutex> l(mu);
     delivered.push_back({msg->topic, msg->payload.str(), msg->origin_node, msg->qos,
                          to_subscribers, std::move(shared_filters)});
@@ -132,6 +133,9 @@ class FakeLocal : public LocalNode {
     return delivered.size();
   }
 
+  // Runs on the delivering thread before a forward is recorded, without `mu`: a test can hold a
+  // delivery there, like a stream reader preempted on its way to the shards. Set before start.
+  std::function<void(const broker::Message&)> before_deliver;
   std::mutex mu;
   std::map<std::string, std::set<std::string>> routes;
   std::vector<std::string> down;
