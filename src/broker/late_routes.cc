@@ -10,8 +10,10 @@
 // routed lately with the kernel's receive stamp (receive_time.h), and when the route arrives it
 // sends the subscriber's shard what it received after the SUBSCRIBE and did not send there.
 //
-// Bounded: at most kRecentMax messages, kRecentBytes of payload and kRecentNs of age per shard,
-// so a route that arrives later than that (a shard stalled for a second) misses what fell out.
+// Bounded: at most kRecentMax messages, kRecentBytes of payload and kRecentNs of age per shard
+// (a timer empties it when publishing stops: its messages count against the memory high-water
+// mark), so a route that arrives later than that (a shard stalled that long) misses what fell
+// out.
 // Covers ordinary subscriptions whose filter was new on the subscriber's shard (that is when a
 // route is announced); shared groups pick one member at routing time and are not replayed.
 #include <boost/asio/post.hpp>
@@ -26,7 +28,9 @@ namespace meshmq::broker {
 namespace {
 constexpr size_t kRecentMax = 1024;
 constexpr size_t kRecentBytes = size_t{1} << 20;
-constexpr int64_t kRecentNs = 1'000'000'000;
+// Far longer than a route takes to reach another shard on a live node (micro- to milliseconds).
+constexpr int64_t kRecentNs = 100'000'000;
+constexpr auto kPruneEvery = std::chrono::milliseconds(150);
 }  // namespace
 
 void Shard::NoteRouted(const MessagePtr& msg, uint64_t shards) {
@@ -41,6 +45,25 @@ void Shard::NoteRouted(const MessagePtr& msg, uint64_t shards) {
   if (bytes > kRecentBytes) return;
   recent_.push_back({msg, received, shards});
   recent_bytes_ += bytes;
+  if (!recent_timer_armed_) ArmRecentPrune();
+}
+
+void Shard::ArmRecentPrune() {
+  if (recent_timer_armed_ || broker_.stopping()) return;
+  recent_timer_armed_ = true;
+  recent_timer_.expires_after(kPruneEvery);
+  recent_timer_.async_wait([this](const boost::system::error_code& ec) {
+    recent_timer_armed_ = false;
+    if (!ec) PruneRecent(ReceiveTime::Now());
+  });
+}
+
+void Shard::PruneRecent(int64_t now_ns) {
+  while (!recent_.empty() && now_ns - recent_.front().received_ns > kRecentNs) {
+    recent_bytes_ -= recent_.front().msg->payload.size();
+    recent_.pop_front();
+  }
+  if (!recent_.empty()) ArmRecentPrune();
 }
 
 void Shard::CatchUpRoute(int shard, const std::string& filter, int64_t subscribed_ns) {

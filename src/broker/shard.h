@@ -79,7 +79,10 @@ class Shard {
     deadlines_.Watch(id, deadline);
   }
   // Broker stop: no more client deadlines, so the thread can run out of work.
-  void StopDeadlines() { deadlines_.Stop(); }
+  void StopDeadlines() {
+    deadlines_.Stop();
+    recent_timer_.cancel();  // late_routes.cc: nothing may keep the io_context busy
+  }
   size_t QueuedDeadlines() const { return deadlines_.size(); }  // entries, stale ones included
 
   // Sessions homed on this shard.
@@ -276,6 +279,11 @@ class Shard {
   };
   std::deque<RecentPublish> recent_;
   size_t recent_bytes_ = 0;  // payload bytes held by recent_
+  // Empties recent_ of what aged out while no publish came (it holds memory-accounted messages).
+  void PruneRecent(int64_t now_ns);
+  void ArmRecentPrune();
+  boost::asio::steady_timer recent_timer_{io_};
+  bool recent_timer_armed_ = false;
 
   bool WasSentRetained(const Session* session, const Message* msg);
   struct RetainedSent {

@@ -114,6 +114,14 @@ absl::Status Listener::Listen() {
   // accept4 in AcceptFds must return EAGAIN once the backlog is empty.
   if (!ec && config_.kind == ListenerKind::kTcp) acceptor_.non_blocking(true, ec);
   if (ec) return absl::UnavailableError("cannot listen on " + Describe() + ": " + ec.message());
+  if (config_.kind == ListenerKind::kTcp) {
+    // Receive stamps (broker/receive_time.h) on the listening socket too: the kernel turns
+    // stamping on for every packet while any socket asks for it, but turns it on from a
+    // workqueue, so with no other stamped socket open the first bytes of a new connection (a
+    // SUBSCRIBE right after its CONNACK) could arrive unstamped. Accepted sockets inherit it.
+    int one = 1;
+    ::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+  }
   port_ = acceptor_.local_endpoint().port();
   return absl::OkStatus();
 }
