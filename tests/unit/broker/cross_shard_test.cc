@@ -24,6 +24,20 @@ void Barrier(Broker& broker) {
   }
 }
 
+// A two-shard broker polled inline: a subscriber on shard 1, a publisher on shard 0.
+struct TwoShards {
+  // Connects both, each shard settled on its own (no task posted to the other one has run).
+  bool ConnectBoth() {
+    if (!Connect(sub, "sub") || !Connect(pub, "pub")) return false;
+    sub.SettleOwnShardOnly();
+    pub.SettleOwnShardOnly();
+    return true;
+  }
+  Broker broker{InlineOptions(2)};
+  TestConn sub{broker, 1, ProtocolVersion::kV5};
+  TestConn pub{broker, 0, ProtocolVersion::kV5};
+};
+
 class ThreadedTest : public ::testing::Test {
  protected:
   ThreadedTest() : broker_(InlineOptions(3)) { broker_.Start(); }
@@ -215,13 +229,11 @@ TEST(CrossShardInlineTest, ForwardedBatchIsHandedToTheSubscribersShardInOneTaskP
 TEST(CrossShardInlineTest, PublishAfterSubackReachesSubscriberBeforeTheOtherShardRanItsTasks) {
   for (const char* filter : {"late/+", "late/x"}) {
     SCOPED_TRACE(filter);
-    Broker broker(InlineOptions(2));
-    TestConn sub(broker, 1, ProtocolVersion::kV5);
-    TestConn pub(broker, 0, ProtocolVersion::kV5);
-    ASSERT_TRUE(Connect(sub, "sub"));
-    ASSERT_TRUE(Connect(pub, "pub"));
-    sub.SettleOwnShardOnly();
-    pub.SettleOwnShardOnly();
+    TwoShards t;
+    ASSERT_TRUE(t.ConnectBoth());
+    Broker& broker = t.broker;
+    TestConn& sub = t.sub;
+    TestConn& pub = t.pub;
     Subscribe(sub, filter, 1);
     ASSERT_EQ(sub.Of<codec::Suback>().size(), 1u);
     // Shard 0 handles the PUBLISH before any task posted to it since the SUBSCRIBE.
@@ -320,13 +332,11 @@ TEST(CrossShardInlineTest, LiveCopyOfARetainedMessageJustSentOnSubscribeIsSkippe
 // had not run yet). The message still reaches the new subscriber; one received before the
 // SUBSCRIBE does not. Receive stamps are set the way the TCP transport sets them per read.
 TEST(CrossShardInlineTest, PublishReceivedAfterASubscribeItsShardHandledLateStillReachesIt) {
-  Broker broker(InlineOptions(2));
-  TestConn sub(broker, 1, ProtocolVersion::kV5);
-  TestConn pub(broker, 0, ProtocolVersion::kV5);
-  ASSERT_TRUE(Connect(sub, "sub"));
-  ASSERT_TRUE(Connect(pub, "pub"));
-  sub.SettleOwnShardOnly();
-  pub.SettleOwnShardOnly();
+  TwoShards t;
+  ASSERT_TRUE(t.ConnectBoth());
+  Broker& broker = t.broker;
+  TestConn& sub = t.sub;
+  TestConn& pub = t.pub;
   const int64_t subscribed_at = ReceiveTime::Now();
   {
     ReceiveTime::Scope received(subscribed_at - 1000);
@@ -353,11 +363,11 @@ TEST(CrossShardInlineTest, PublishReceivedAfterASubscribeItsShardHandledLateStil
 // A message that did reach the subscriber's shard (through another of its filters) is not sent
 // there again for the new filter: one copy.
 TEST(CrossShardInlineTest, LateRouteSendsNothingTheSubscribersShardAlreadyHad) {
-  Broker broker(InlineOptions(2));
-  TestConn sub(broker, 1, ProtocolVersion::kV5);
-  TestConn pub(broker, 0, ProtocolVersion::kV5);
-  ASSERT_TRUE(Connect(sub, "sub"));
-  ASSERT_TRUE(Connect(pub, "pub"));
+  TwoShards t;
+  ASSERT_TRUE(t.ConnectBoth());
+  Broker& broker = t.broker;
+  TestConn& sub = t.sub;
+  TestConn& pub = t.pub;
   Subscribe(sub, "race/#", 1);
   Settle(broker);
   const int64_t subscribed_at = ReceiveTime::Now();
