@@ -54,7 +54,7 @@ void ClusterAdapter::DeliverForwarded(broker::MessagePtr msg, bool to_subscriber
                            std::move(done));
 }
 
-void ClusterAdapter::DeliverForwardedBatch(std::vector<broker::RemoteDelivery> batch,
+void ClusterAdapter::DeliverForwardedBatch(broker::ForwardedBatch batch,
                                            std::function<void()> done) {
   broker_.DeliverForwardedBatch(std::move(batch), std::move(done));
 }

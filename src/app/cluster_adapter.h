@@ -36,7 +36,7 @@ class ClusterAdapter : public broker::ClusterPort, public cluster::LocalNode {
   void DeliverForwarded(broker::MessagePtr msg, bool to_subscribers,
                         std::vector<std::string> shared_filters,
                         std::function<void()> done) override;
-  void DeliverForwardedBatch(std::vector<broker::RemoteDelivery> batch,
+  void DeliverForwardedBatch(broker::ForwardedBatch batch,
                              std::function<void()> done) override;
   void DeliverToSession(broker::MessagePtr msg, broker::SessionTarget target,
                         std::function<void()> done) override;

@@ -197,14 +197,23 @@ void Broker::DeliverForwarded(MessagePtr msg, bool to_subscribers, std::vector<s
   });
 }
 
-void Broker::DeliverForwardedBatch(std::vector<RemoteDelivery> batch,
-                                   std::function<void()> done) {
-  // Spread by topic like DeliverForwarded, so one topic's messages keep their order.
+void Broker::DeliverForwardedBatch(ForwardedBatch batch, std::function<void()> done) {
+  // Spread by topic like DeliverForwarded, so one topic's messages keep their order; the peer's
+  // placement may send a topic to its subscribers' shard instead (forward_placement.h).
   const size_t n = shards_.size();
+  ForwardPlacement* placement = batch.placement.get();
+  if (placement != nullptr) placement->ApplyIfIdle();
   std::vector<std::vector<RemoteDelivery>> parts(n);
-  for (RemoteDelivery& d : batch) {
-    ChargeMemory(*d.msg);  // built by the cluster layer, not yet shared with any shard
-    parts[std::hash<std::string>{}(d.msg->topic) % n].push_back(std::move(d));
+  for (RemoteDelivery& d : batch.items) {
+    std::string_view topic;
+    if (d.msg != nullptr) {
+      ChargeMemory(*d.msg);  // built by the cluster layer, not yet shared with any shard
+      topic = d.msg->topic;
+    } else {
+      topic = batch.unbuilt->topic(d.unbuilt);
+    }
+    const size_t hash = std::hash<std::string_view>{}(topic);
+    parts[placement != nullptr ? placement->ShardFor(hash, n) : hash % n].push_back(std::move(d));
   }
   size_t used = 0;
   for (const auto& part : parts) used += part.empty() ? 0 : 1;
@@ -213,8 +222,11 @@ void Broker::DeliverForwardedBatch(std::vector<RemoteDelivery> batch,
   for (size_t i = 0; i < n; ++i) {
     if (parts[i].empty()) continue;
     Shard* s = shards_[i].get();
-    boost::asio::post(s->io(), [s, part = std::move(parts[i]), remaining, shared_done]() mutable {
-      s->RouteForwarded(part);
+    if (placement != nullptr) placement->PartPosted();
+    boost::asio::post(s->io(), [s, part = std::move(parts[i]), unbuilt = batch.unbuilt,
+                                placement = batch.placement, remaining, shared_done]() mutable {
+      s->RouteForwarded(part, unbuilt.get(), placement.get());
+      if (placement != nullptr) placement->PartDone();
       if (remaining->fetch_sub(1) == 1 && *shared_done) (*shared_done)();
     });
   }

@@ -115,7 +115,7 @@ class Broker {
                         std::function<void()> done);
   // One forward batch: one task per shard that gets part of it (not one per message), each
   // shard's part in batch order; done() once every part is handed to local sessions.
-  void DeliverForwardedBatch(std::vector<RemoteDelivery> batch, std::function<void()> done);
+  void DeliverForwardedBatch(ForwardedBatch batch, std::function<void()> done);
   // to_node: the node that took the session over; empty = gone without a forwarding tombstone.
   void TakeOverSession(const std::string& client_id, const std::string& to_node,
                        std::function<void(std::optional<SessionState>)> done);

@@ -26,7 +26,6 @@
 namespace meshmq::broker {
 
 namespace {
-constexpr size_t kRecentMax = 1024;
 constexpr size_t kRecentBytes = size_t{1} << 20;
 // Far longer than a route takes to reach another shard on a live node (micro- to milliseconds).
 constexpr int64_t kRecentNs = 100'000'000;
@@ -37,13 +36,13 @@ void Shard::NoteRouted(const MessagePtr& msg, uint64_t shards) {
   const int64_t received = ReceiveTime::Current();
   const size_t bytes = msg->payload.size();
   while (!recent_.empty() &&
-         (recent_.size() >= kRecentMax || recent_bytes_ + bytes > kRecentBytes ||
+         (recent_.full() || recent_bytes_ + bytes > kRecentBytes ||
           received - recent_.front().received_ns > kRecentNs)) {
-    recent_bytes_ -= recent_.front().msg->payload.size();
+    recent_bytes_ -= recent_.front().bytes;
     recent_.pop_front();
   }
   if (bytes > kRecentBytes) return;
-  recent_.push_back({msg, received, shards});
+  recent_.push_back({msg, received, shards, bytes});
   recent_bytes_ += bytes;
   if (!recent_timer_armed_) ArmRecentPrune();
 }
@@ -60,7 +59,7 @@ void Shard::ArmRecentPrune() {
 
 void Shard::PruneRecent(int64_t now_ns) {
   while (!recent_.empty() && now_ns - recent_.front().received_ns > kRecentNs) {
-    recent_bytes_ -= recent_.front().msg->payload.size();
+    recent_bytes_ -= recent_.front().bytes;
     recent_.pop_front();
   }
   if (!recent_.empty()) ArmRecentPrune();
@@ -72,7 +71,8 @@ void Shard::CatchUpRoute(int shard, const std::string& filter, int64_t subscribe
   if (codec::ParseSharedFilter(filter, group, inner)) return;  // shared: not replayed
   const uint64_t bit = uint64_t{1} << shard;
   std::vector<MessagePtr> late;
-  for (const RecentPublish& r : recent_) {  // oldest first: the order they were published in
+  for (size_t i = 0; i < recent_.size(); ++i) {  // oldest first: the order they were published
+    const RecentPublish& r = recent_[i];
     if (r.received_ns <= subscribed_ns || (r.shards & bit) != 0) continue;
     if (codec::TopicMatches(filter, r.msg->topic)) late.push_back(r.msg);
   }

@@ -196,21 +196,45 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
   return delivered;
 }
 
-void Shard::RouteForwarded(std::vector<RemoteDelivery>& part) {
+void Shard::RouteForwarded(std::vector<RemoteDelivery>& part, const UnbuiltMessages* unbuilt,
+                           ForwardPlacement* placement) {
   // A forwarded batch hands about half its messages to the other shard in a 1:1 load; one task
   // (one allocation, one lock, at most one wake-up) per shard and batch instead of per message.
   // Each shard's list keeps routing order, and anything this shard posts later follows it.
-  std::vector<std::vector<std::pair<MessagePtr, RouteScope>>> handoff(broker_.shard_count());
+  const int n = broker_.shard_count();
+  std::vector<std::vector<std::pair<MessagePtr, RouteScope>>> handoff(n);
   handoff_ = &handoff;
+  absl::InlinedVector<size_t, 16> before(n);
+  std::vector<std::pair<size_t, uint8_t>> proposals;
   for (RemoteDelivery& d : part) {
+    if (d.msg == nullptr) {
+      d.msg = unbuilt->Build(d.unbuilt);
+      ChargeMemory(*d.msg);
+    }
     RouteScope scope;
     scope.include_remote = false;  // a forwarded message is never forwarded again
     scope.to_subscribers = d.to_subscribers;
     scope.all_shared = false;
+    const bool plain_only = d.shared_filters.empty();
     scope.shared_filters = std::move(d.shared_filters);
+    for (int s = 0; s < n; ++s) before[s] = handoff[s].size();
     Route(d.msg, scope);
+    if (placement == nullptr || !plain_only || !d.to_subscribers || !matches_.empty()) continue;
+    // Nobody here: if exactly one other shard took it, that shard should get the topic first.
+    int target = -1;
+    for (int s = 0; s < n; ++s) {
+      if (handoff[s].size() == before[s]) continue;
+      target = target == -1 ? s : -2;
+    }
+    if (target < 0 || target >= 255) continue;
+    const size_t hash = std::hash<std::string_view>{}(d.msg->topic);
+    if (placement->Places(hash, static_cast<size_t>(target))) continue;
+    if (proposals.empty() || proposals.back().first != hash) {
+      proposals.emplace_back(hash, static_cast<uint8_t>(target));
+    }
   }
   handoff_ = nullptr;
+  if (placement != nullptr) placement->Propose(proposals);
   for (int s = 0; s < static_cast<int>(handoff.size()); ++s) {
     if (handoff[s].empty()) continue;
     Shard& other = broker_.shard(s);

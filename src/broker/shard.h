@@ -19,6 +19,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
+#include "broker/bounded_ring.h"
 #include "broker/deadline_queue.h"
 #include "broker/cluster_port.h"
 #include "broker/exact_routes.h"
@@ -117,7 +118,10 @@ class Shard {
   bool Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wait = nullptr);
   // Routes part of a batch forwarded by another node (never forwarded again). What other shards
   // must deliver is posted as one task per shard after the whole part, not one per message.
-  void RouteForwarded(std::vector<RemoteDelivery>& part);
+  // `unbuilt` builds the part's items whose msg is null; `placement` (may be null) learns which
+  // shard the part's topics should go to first.
+  void RouteForwarded(std::vector<RemoteDelivery>& part, const UnbuiltMessages* unbuilt,
+                      ForwardPlacement* placement);
   // passed_on: the message came from the node this session moved away from (DeliverMovedIn).
   void Deliver(Session& session, Delivery delivery, bool passed_on = false);
   void PublishWill(const codec::Will& will, const std::string& client_id);
@@ -274,10 +278,12 @@ class Shard {
   void NoteRouted(const MessagePtr& msg, uint64_t shards);
   struct RecentPublish {
     MessagePtr msg;
-    int64_t received_ns;  // receive_time.h
-    uint64_t shards;
+    int64_t received_ns = 0;  // receive_time.h
+    uint64_t shards = 0;
+    size_t bytes = 0;  // msg's payload size: pruning never touches the (cold) message itself
   };
-  std::deque<RecentPublish> recent_;
+  static constexpr size_t kRecentMax = 1024;
+  BoundedRing<RecentPublish> recent_{kRecentMax};
   size_t recent_bytes_ = 0;  // payload bytes held by recent_
   // Empties recent_ of what aged out while no publish came (it holds memory-accounted messages).
   void PruneRecent(int64_t now_ns);

@@ -73,6 +73,9 @@ struct Peer {
   // replaced stream's reader may still be handing on a batch when the new stream's reader accepts
   // the messages after it; without this they could reach the shards first.
   std::mutex in_order_mu;
+  // Which shard gets its forwarded messages of a topic first; used under in_order_mu.
+  std::shared_ptr<broker::ForwardPlacement> placement =
+      std::make_shared<broker::ForwardPlacement>();
   bool ack_dirty = false;
   bool ack_woken = false;   // the ack writer was woken for the pending ack
   int64_t last_ack_ms = 0;  // steady clock: when the ack writer last took an ack

@@ -65,11 +65,11 @@ void ClusterNode::Impl::RewindForwardsLocked(Peer& peer) {
   peer.lane->Release(before - peer.out.bytes());
 }
 
-void LocalNode::DeliverForwardedBatch(std::vector<broker::RemoteDelivery> batch,
-                                      std::function<void()> done) {
-  auto remaining = std::make_shared<std::atomic<size_t>>(batch.size());
+void LocalNode::DeliverForwardedBatch(broker::ForwardedBatch batch, std::function<void()> done) {
+  auto remaining = std::make_shared<std::atomic<size_t>>(batch.items.size());
   auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
-  for (broker::RemoteDelivery& d : batch) {
+  for (broker::RemoteDelivery& d : batch.items) {
+    if (d.msg == nullptr) d.msg = batch.unbuilt->Build(d.unbuilt);
     DeliverForwarded(std::move(d.msg), d.to_subscribers, std::move(d.shared_filters),
                      [remaining, shared_done] {
                        if (remaining->fetch_sub(1) == 1 && *shared_done) (*shared_done)();

@@ -77,8 +77,7 @@ class LocalNode {
   // A whole forward batch at once, in the order the sender queued it; done() once every message
   // is handed to local sessions. The default calls DeliverForwarded per message; the broker's
   // adapter overrides it to post one task per shard instead of one per message.
-  virtual void DeliverForwardedBatch(std::vector<broker::RemoteDelivery> batch,
-                                     std::function<void()> done);
+  virtual void DeliverForwardedBatch(broker::ForwardedBatch batch, std::function<void()> done);
   // Deliver to one local session only (it moved here from the sender, which still received
   // messages for it); done() once handed to the session or given up.
   virtual void DeliverToSession(broker::MessagePtr msg, broker::SessionTarget target,

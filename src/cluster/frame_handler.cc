@@ -361,7 +361,8 @@ struct BatchCompletion {
 // broker before any other stream of the same peer may accept later messages (in_order_mu).
 void ClusterNode::Impl::HandleForwardBatch(const std::string& node_id, v1::ForwardBatch& batch) {
   auto buffer = std::make_shared<const std::string>(std::move(*batch.mutable_packed()));
-  absl::StatusOr<std::vector<PackedForward>> decoded = UnpackForwardBatch(std::move(buffer));
+  // Plain messages are built later by the shard that routes them (broker::UnbuiltMessages).
+  absl::StatusOr<DeferredBatch> decoded = UnpackForwardBatchDeferred(std::move(buffer));
   auto completion = std::make_shared<BatchCompletion>();
   std::vector<PackedForward*> accepted;
   Peer* peer = nullptr;  // never erased once created (peers_ only grows)
@@ -383,7 +384,7 @@ void ClusterNode::Impl::HandleForwardBatch(const std::string& node_id, v1::Forwa
       return;
     }
     completion->incarnation = peer->incarnation;
-    for (PackedForward& fm : *decoded) {
+    for (PackedForward& fm : decoded->forwards) {
       ++stats_.forwards_received;
       if (!peer->in.Accept(completion->incarnation, fm.seq)) {
         ++stats_.forwards_duplicate;
@@ -401,8 +402,10 @@ void ClusterNode::Impl::HandleForwardBatch(const std::string& node_id, v1::Forwa
   }
   completion->impl = weak_from_this();
   completion->node_id = node_id;
-  std::vector<broker::RemoteDelivery> plain;
-  plain.reserve(accepted.size());
+  broker::ForwardedBatch plain;
+  plain.items.reserve(accepted.size());
+  plain.unbuilt = decoded->unbuilt;
+  plain.placement = peer->placement;
   size_t targeted = 0;
   for (PackedForward* fm : accepted) targeted += fm->target ? 1 : 0;
   completion->parts = targeted + (targeted < accepted.size() ? 1 : 0);
@@ -429,9 +432,10 @@ void ClusterNode::Impl::HandleForwardBatch(const std::string& node_id, v1::Forwa
       local_.DeliverToSession(std::move(fm->msg), std::move(*fm->target), part_done);
       continue;
     }
-    plain.push_back({std::move(fm->msg), fm->to_subscribers, std::move(fm->shared_filters)});
+    plain.items.push_back(
+        {std::move(fm->msg), fm->to_subscribers, std::move(fm->shared_filters), fm->deferred});
   }
-  if (!plain.empty()) local_.DeliverForwardedBatch(std::move(plain), part_done);
+  if (!plain.items.empty()) local_.DeliverForwardedBatch(std::move(plain), part_done);
 }
 
 void ClusterNode::Impl::HandleRetained(v1::RetainedUpdate& update) {
@@ -559,7 +563,7 @@ void ClusterNode::Impl::PullForwardLane(const std::string& node_id, FrameArena* 
     size_t end = std::min(out.size(), i + per_batch);
     size_t estimate = 1;
     for (size_t j = i; j < end; ++j) {
-      estimate += 40 + out[j].msg->topic.size() + out[j].msg->payload.size() +
+      estimate += kFixedFieldsBound + out[j].msg->topic.size() + out[j].msg->payload.size() +
                   out[j].msg->origin_client_id.size() + out[j].msg->origin_node.size();
     }
     packed.reserve(estimate);

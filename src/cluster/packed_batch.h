@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,10 +28,16 @@ namespace meshmq::cluster {
 // First byte of every packed batch; a receiver refuses any other value.
 inline constexpr uint8_t kPackedBatchVersion = 1;
 
+// Most bytes a message's fields other than its strings take (seq, flags, four lengths, time,
+// origin sequence: seven varints and a byte); PackedBatchWriter::Add needs this much room on top
+// of the strings, so a caller that reserves it per message never makes the buffer grow.
+inline constexpr size_t kFixedFieldsBound = 7 * 10 + 1;
+
 // One forwarded publish as it travels in a batch.
 struct PackedForward {
   uint64_t seq = 0;  // per (sender incarnation, receiver) sequence
-  broker::MessagePtr msg;
+  broker::MessagePtr msg;  // null when deferred: DeferredForwards::Build(deferred)
+  uint32_t deferred = 0;
   bool to_subscribers = false;
   std::vector<std::string> shared_filters;
   std::optional<broker::SessionTarget> target;  // set: for this session only
@@ -47,8 +54,40 @@ class PackedBatchWriter {
   std::string* out_;
 };
 
-// Decodes a whole batch; payloads are slices of *buffer.
+// Decodes a whole batch, every message built.
 absl::StatusOr<std::vector<PackedForward>> UnpackForwardBatch(
     std::shared_ptr<const std::string> buffer);
+
+struct DeferredBatch;
+
+// The messages of a batch that were checked but not built (see broker::UnbuiltMessages): the
+// shard that delivers one builds it from the batch buffer, which this keeps alive until then.
+class DeferredForwards : public broker::UnbuiltMessages {
+ public:
+  struct Entry {
+    uint32_t flags_offset;  // the message's flags byte in the buffer
+    uint32_t topic_offset;
+    uint32_t topic_size;
+  };
+  std::string_view topic(uint32_t index) const override;
+  broker::MessagePtr Build(uint32_t index) const override;
+  size_t size() const { return entries_.size(); }
+
+ private:
+  friend absl::StatusOr<DeferredBatch> UnpackForwardBatchDeferred(
+      std::shared_ptr<const std::string> buffer);
+  std::shared_ptr<const std::string> buffer_;
+  std::vector<Entry> entries_;
+};
+
+struct DeferredBatch {
+  std::vector<PackedForward> forwards;
+  std::shared_ptr<const DeferredForwards> unbuilt;
+};
+
+// Decodes and checks a whole batch, but builds only the messages with shared-subscription
+// filters or a target session (they are rare and routed by the cluster layer); the others are
+// left to DeferredForwards::Build.
+absl::StatusOr<DeferredBatch> UnpackForwardBatchDeferred(std::shared_ptr<const std::string> buffer);
 
 }  // namespace meshmq::cluster

@@ -196,13 +196,13 @@ TEST(CrossShardInlineTest, ForwardedBatchIsHandedToTheSubscribersShardInOneTaskP
   }
   ASSERT_GT(on_zero, 0);
   ASSERT_LT(on_zero, 8);
-  std::vector<RemoteDelivery> batch;
+  ForwardedBatch batch;
   for (int i = 0; i < 40; ++i) {
     auto m = std::make_shared<Message>();
     m->topic = topics[i % topics.size()];
     m->payload = codec::SharedBytes(std::to_string(i));
     m->origin_node = "nodeB";
-    batch.push_back({m, true, {}});
+    batch.items.push_back({m, true, {}});
   }
   bool done = false;
   broker.DeliverForwardedBatch(std::move(batch), [&] { done = true; });
@@ -219,6 +219,81 @@ TEST(CrossShardInlineTest, ForwardedBatchIsHandedToTheSubscribersShardInOneTaskP
     EXPECT_TRUE(std::is_sorted(seq.begin(), seq.end())) << topic;
     EXPECT_EQ(seq.size(), 5u) << topic;
   }
+}
+
+// A peer's forwarded messages of a topic whose only subscriber sits on another shard than the
+// topic's hash picks: the first part is routed there and handed over, after which the topic goes
+// to the subscriber's shard first (no second routing, no hand-off task), and the order per topic
+// holds across the switch (forward_placement.h).
+TEST(CrossShardInlineTest, ForwardedTopicMovesToItsSubscribersShardWithoutReordering) {
+  Broker broker(InlineOptions(2));
+  TestConn sub(broker, 1, ProtocolVersion::kV5);
+  ASSERT_TRUE(Connect(sub, "sub"));
+  std::string topic;
+  for (int t = 0; topic.empty(); ++t) {  // a topic whose hash picks shard 0
+    std::string candidate = "p/" + std::to_string(t);
+    if (std::hash<std::string>{}(candidate) % 2 == 0) topic = candidate;
+  }
+  Subscribe(sub, topic, 0);
+  Settle(broker);
+  auto placement = std::make_shared<ForwardPlacement>();
+  int next = 0;
+  auto batch_of = [&](int count) {
+    ForwardedBatch batch;
+    batch.placement = placement;
+    for (int i = 0; i < count; ++i) {
+      auto m = std::make_shared<Message>();
+      m->topic = topic;
+      m->payload = codec::SharedBytes(std::to_string(next++));
+      m->origin_node = "nodeB";
+      batch.items.push_back({m, true, {}});
+    }
+    return batch;
+  };
+  broker.DeliverForwardedBatch(batch_of(5), [] {});
+  // A second part is posted by hash while the first is outstanding: it must not be overtaken.
+  broker.DeliverForwardedBatch(batch_of(5), [] {});
+  EXPECT_EQ(placement->outstanding(), 2u);
+  EXPECT_EQ(broker.io(0).poll(), 2u);  // both parts routed on shard 0, each handed over
+  EXPECT_EQ(placement->outstanding(), 0u);
+  // The proposal takes effect with the next batch: straight to shard 1, nothing for shard 0.
+  broker.DeliverForwardedBatch(batch_of(5), [] {});
+  EXPECT_EQ(broker.io(0).poll(), 0u);
+  EXPECT_EQ(broker.io(1).poll(), 3u);  // two hand-offs, then the third part, in that order
+  Settle(broker);
+  std::vector<int> seq;
+  for (const auto& p : sub.Of<codec::Publish>()) seq.push_back(std::stoi(p.payload.str()));
+  ASSERT_EQ(seq.size(), 15u);
+  EXPECT_TRUE(std::is_sorted(seq.begin(), seq.end()));
+}
+
+// Messages a shard builds itself from the batch (UnbuiltMessages) are delivered like built ones.
+TEST(CrossShardInlineTest, UnbuiltForwardedMessagesAreBuiltByTheRoutingShard) {
+  struct Source : UnbuiltMessages {
+    std::string_view topic(uint32_t) const override { return "u/t"; }
+    MessagePtr Build(uint32_t index) const override {
+      auto m = std::make_shared<Message>();
+      m->topic = "u/t";
+      m->payload = codec::SharedBytes("built " + std::to_string(index));
+      m->origin_node = "nodeB";
+      return m;
+    }
+  };
+  Broker broker(InlineOptions(2));
+  TestConn sub(broker, 1, ProtocolVersion::kV5);
+  ASSERT_TRUE(Connect(sub, "sub"));
+  Subscribe(sub, "u/#", 0);
+  Settle(broker);
+  ForwardedBatch batch;
+  batch.unbuilt = std::make_shared<Source>();
+  for (uint32_t i = 0; i < 3; ++i) batch.items.push_back({nullptr, true, {}, i});
+  bool done = false;
+  broker.DeliverForwardedBatch(std::move(batch), [&] { done = true; });
+  Settle(broker);
+  EXPECT_TRUE(done);
+  std::vector<std::string> got;
+  for (const auto& p : sub.Of<codec::Publish>()) got.push_back(p.payload.str());
+  EXPECT_THAT(got, ElementsAre("built 0", "built 1", "built 2"));
 }
 
 // A subscription is in every shard's routes before its SUBACK is sent: a publish that another

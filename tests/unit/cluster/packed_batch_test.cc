@@ -202,3 +202,73 @@ TEST(PackedBatchTest, RandomBytesNeverCrash) {
 
 }  // namespace
 }  // namespace meshmq::cluster
+
+namespace meshmq::cluster {
+namespace {
+
+// Deferred decoding (the receiving node's path): plain messages are checked but left to the
+// routing shard to build, and what it builds equals the eager decode; messages with shared
+// filters or a target are built at once.
+TEST(PackedBatchDeferredTest, BuildsPlainMessagesLaterAndTheSameAsEagerDecoding) {
+  broker::Message plain = FullMessage();
+  broker::Message bare;
+  bare.topic = "t/bare";
+  bare.payload = codec::SharedBytes(std::string("0123456789abcdef"));
+  bare.origin_client_id = "publisher-0123456789";
+  bare.origin_node = "node1";
+  std::vector<std::string> shared = {"$share/g/a/#"};
+  broker::SessionTarget target{"moved", 1, false, {}};
+  std::string packed;
+  PackedBatchWriter writer(&packed);
+  writer.Add(10, plain, true, nullptr, nullptr);
+  writer.Add(11, plain, false, &shared, nullptr);
+  writer.Add(12, bare, true, nullptr, nullptr);
+  writer.Add(13, bare, true, nullptr, &target);
+  auto eager = UnpackForwardBatch(Buffer(packed));
+  auto deferred = UnpackForwardBatchDeferred(Buffer(packed));
+  ASSERT_TRUE(eager.ok() && deferred.ok()) << deferred.status();
+  ASSERT_EQ(deferred->forwards.size(), 4u);
+  ASSERT_EQ(deferred->unbuilt->size(), 2u);  // the two plain ones
+  const auto& f = deferred->forwards;
+  EXPECT_EQ(f[0].msg, nullptr);
+  EXPECT_NE(f[1].msg, nullptr);  // shared filters: built now
+  EXPECT_EQ(f[2].msg, nullptr);
+  EXPECT_NE(f[3].msg, nullptr);  // target: built now
+  EXPECT_EQ(f[1].shared_filters, shared);
+  ASSERT_TRUE(f[3].target.has_value());
+  EXPECT_EQ(f[3].target->client_id, "moved");
+  for (size_t i : {0u, 2u}) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(f[i].seq, 10 + i);
+    EXPECT_TRUE(f[i].to_subscribers);
+    EXPECT_EQ(deferred->unbuilt->topic(f[i].deferred), (*eager)[i].msg->topic);
+    broker::MessagePtr built = deferred->unbuilt->Build(f[i].deferred);
+    ASSERT_NE(built, nullptr);
+    const broker::Message& want = *(*eager)[i].msg;
+    EXPECT_EQ(built->topic, want.topic);
+    EXPECT_EQ(built->payload, want.payload);
+    EXPECT_EQ(built->qos, want.qos);
+    EXPECT_EQ(built->retain, want.retain);
+    EXPECT_EQ(built->properties, want.properties);
+    EXPECT_EQ(built->expiry_at_ms, want.expiry_at_ms);
+    EXPECT_EQ(built->origin_client_id, want.origin_client_id);
+    EXPECT_EQ(built->origin_node, want.origin_node);
+    EXPECT_EQ(built->timestamp_ms, want.timestamp_ms);
+    EXPECT_EQ(built->origin_seq, want.origin_seq);
+  }
+}
+
+TEST(PackedBatchDeferredTest, EveryTruncationIsStillAnError) {
+  // A plain message with every optional property: all of it is checked though none is copied.
+  std::string packed;
+  PackedBatchWriter(&packed).Add(300, FullMessage(), true, nullptr, nullptr);
+  for (size_t n = 2; n < packed.size(); ++n) {  // 1 byte: an empty batch
+    EXPECT_FALSE(UnpackForwardBatchDeferred(Buffer(packed.substr(0, n))).ok())
+        << "prefix of " << n << " bytes decoded";
+  }
+  EXPECT_TRUE(UnpackForwardBatchDeferred(Buffer(packed)).ok());
+  EXPECT_FALSE(UnpackForwardBatchDeferred(nullptr).ok());
+}
+
+}  // namespace
+}  // namespace meshmq::cluster
