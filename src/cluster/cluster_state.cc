@@ -45,13 +45,15 @@ bool ForwardBuffer::Push(Entry entry) {
   return true;
 }
 
-std::vector<const ForwardBuffer::Entry*> ForwardBuffer::TakeUnsent(size_t max) {
-  std::vector<const Entry*> out;
+std::vector<ForwardBuffer::Taken> ForwardBuffer::TakeUnsent(size_t max) {
+  std::vector<Taken> out;
+  out.reserve(std::min(max, entries_.size() - send_pos_));
   while (send_pos_ < entries_.size() && out.size() < max) {
     Entry& e = entries_[send_pos_++];
     if (e.sent_once) ++resent_;
     e.sent_once = true;
-    out.push_back(&e);
+    const bool keep = e.msg != nullptr && e.msg->qos > 0;
+    out.push_back({e.seq, keep ? e.msg : std::move(e.msg), e.to_subscribers, e.extra});
   }
   return out;
 }

@@ -66,8 +66,19 @@ class ForwardBuffer {
 
   // False (nothing queued) when the entry would exceed the byte bound.
   bool Push(Entry entry);
+  // What the writer packs of an entry.
+  struct Taken {
+    uint64_t seq = 0;
+    broker::MessagePtr msg;
+    bool to_subscribers = false;
+    std::shared_ptr<const Extra> extra;
+  };
   // Up to `max` entries not yet written on the current stream, in sequence order; marks them.
-  std::vector<const Entry*> TakeUnsent(size_t max);
+  // A QoS 0 message is never resent (Rewind drops it), so its entry gives the message up here:
+  // the buffer keeps only its sequence and byte count until the ack. Held until the ack, the
+  // message was freed by the thread that reads acks, not the shard that built it, and the
+  // allocator's cross-thread path showed as a tenth of the sending node's time.
+  std::vector<Taken> TakeUnsent(size_t max);
   bool HasUnsent() const { return send_pos_ < entries_.size(); }
   // Drops every entry with seq <= acked; returns their queue times (for the latency histogram).
   // With `released`, the dropped messages are moved there, so the caller can free them after

@@ -502,12 +502,7 @@ void ClusterNode::Impl::PullForwardLane(const std::string& node_id, FrameArena* 
   ForwardLane* lane = lanes_.Find(node_id);
   if (lane == nullptr) return;
   const size_t per_batch = std::max<size_t>(1, options_.max_forward_batch);
-  struct Outgoing {
-    uint64_t seq;
-    broker::MessagePtr msg;
-    bool to_subscribers;
-    std::shared_ptr<const ForwardBuffer::Extra> extra;
-  };
+  using Outgoing = ForwardBuffer::Taken;
   // Reused drain after drain (this thread is the peer's only writer): up to 8 batches of entries
   // make vectors big enough that allocating and freeing them per drain showed in profiles as
   // malloc_consolidate. Emptied on every exit so no message outlives its drain here.
@@ -545,11 +540,7 @@ void ClusterNode::Impl::PullForwardLane(const std::string& node_id, FrameArena* 
     }
     if (peer->out_link == nullptr) return;  // numbered and kept; sent on the next stream
     // At most 8 batches per call, so control frames queued meanwhile are not held back long.
-    std::vector<const ForwardBuffer::Entry*> unsent =
-        peer->out.TakeUnsent(8 * per_batch);
-    for (const ForwardBuffer::Entry* e : unsent) {
-      out.push_back({e->seq, e->msg, e->to_subscribers, e->extra});
-    }
+    out = peer->out.TakeUnsent(8 * per_batch);
     stats_.forwards_sent += out.size();
     stats_.forward_batches_sent +=
         (out.size() + per_batch - 1) / per_batch;

@@ -40,16 +40,37 @@ TEST(ForwardBufferTest, ResendsOnlyUnackedQos1AfterRewind) {
   for (uint8_t q : {1, 0, 1, 1}) ASSERT_TRUE(buf.Push(Entry(q, 10)));
   auto sent = buf.TakeUnsent(3);
   ASSERT_EQ(sent.size(), 3u);
-  EXPECT_EQ(sent[0]->seq, 1u);
+  EXPECT_EQ(sent[0].seq, 1u);
   EXPECT_EQ(buf.Ack(1).size(), 1u);
   buf.Rewind();  // seq 2 (QoS 0, sent) is dropped, 3 (sent) and 4 (unsent) remain
   auto again = buf.TakeUnsent(10);
   ASSERT_EQ(again.size(), 2u);
-  EXPECT_EQ(again[0]->seq, 3u);
-  EXPECT_EQ(again[1]->seq, 4u);
+  EXPECT_EQ(again[0].seq, 3u);
+  EXPECT_EQ(again[1].seq, 4u);
   EXPECT_EQ(buf.resent(), 1u);
   buf.Ack(4);
   EXPECT_EQ(buf.size(), 0u);
+  EXPECT_EQ(buf.bytes(), 0u);
+}
+
+// A written QoS 0 message is never resent, so the buffer lets go of it when the writer takes it
+// (the writer's copy is then the sender's last but the shard's); QoS 1 stays until acked.
+TEST(ForwardBufferTest, GivesUpQos0MessagesWhenTakenAndKeepsQos1UntilAcked) {
+  ForwardBuffer buf(1 << 20);
+  ASSERT_TRUE(buf.Push(Entry(0, 10)));
+  ASSERT_TRUE(buf.Push(Entry(1, 10)));
+  auto sent = buf.TakeUnsent(10);
+  ASSERT_EQ(sent.size(), 2u);
+  ASSERT_NE(sent[0].msg, nullptr);
+  ASSERT_NE(sent[1].msg, nullptr);
+  EXPECT_EQ(sent[0].msg.use_count(), 1);  // the writer's copy only
+  EXPECT_EQ(sent[1].msg.use_count(), 2);  // and the buffer's, for a resend
+  EXPECT_EQ(buf.bytes(), 20u);             // both still count until the ack
+  buf.Rewind();
+  auto again = buf.TakeUnsent(10);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].seq, 2u);
+  buf.Ack(2);
   EXPECT_EQ(buf.bytes(), 0u);
 }
 
