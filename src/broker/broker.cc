@@ -189,6 +189,7 @@ void Broker::DeliverForwarded(MessagePtr msg, bool to_subscribers, std::vector<s
                               done = std::move(done)]() mutable {
     RouteScope scope;
     scope.include_remote = false;  // a forwarded message is never forwarded again
+    scope.note_for_late_routes = false;
     scope.to_subscribers = to_subscribers;
     scope.all_shared = false;
     scope.shared_filters = std::move(shared);

@@ -149,7 +149,7 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
   }
 
   // Kept a moment for a subscription another shard announces late (late_routes.cc).
-  if (!shard_plain.empty() && scope.to_subscribers) {
+  if (!shard_plain.empty() && scope.to_subscribers && scope.note_for_late_routes) {
     uint64_t sent = 0;
     for (int s = 0; s < static_cast<int>(shard_plain.size()) && s < 64; ++s) {
       if (shard_plain[s]) sent |= uint64_t{1} << s;
@@ -213,6 +213,7 @@ void Shard::RouteForwarded(std::vector<RemoteDelivery>& part, const UnbuiltMessa
     }
     RouteScope scope;
     scope.include_remote = false;  // a forwarded message is never forwarded again
+    scope.note_for_late_routes = false;
     scope.to_subscribers = d.to_subscribers;
     scope.all_shared = false;
     const bool plain_only = d.shared_filters.empty();

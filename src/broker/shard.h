@@ -54,6 +54,10 @@ struct RouteScope {
   bool to_subscribers = true;    // deliver to ordinary subscriptions
   bool all_shared = true;        // pick a member for every matching shared group
   std::vector<std::string> shared_filters;  // else only these "$share/g/f" groups
+  // Kept for late routes (late_routes.cc), which order what this host received. Not for a
+  // message forwarded by another node: it was sent here because our route had reached that node
+  // already, and cross-node delivery has no receive order to keep.
+  bool note_for_late_routes = true;
 };
 
 class Shard {

@@ -435,6 +435,35 @@ TEST(CrossShardInlineTest, PublishReceivedAfterASubscribeItsShardHandledLateStil
   EXPECT_THAT(Payloads(sub.Of<codec::Publish>()), ElementsAre("after the subscribe", "later"));
 }
 
+// Late routes order what this host received; a message forwarded by another node is not kept
+// for them (its sender forwarded it because our route had reached it already).
+TEST(CrossShardInlineTest, ForwardedMessageIsNotReplayedToALateRoute) {
+  TwoShards t;
+  ASSERT_TRUE(t.ConnectBoth());
+  Broker& broker = t.broker;
+  TestConn& sub = t.sub;
+  std::string topic;
+  for (int i = 0; topic.empty(); ++i) {  // routed on shard 0, away from the subscriber
+    std::string candidate = "race/" + std::to_string(i);
+    if (std::hash<std::string>{}(candidate) % 2 == 0) topic = candidate;
+  }
+  const int64_t subscribed_at = ReceiveTime::Now();
+  ForwardedBatch batch;
+  auto m = std::make_shared<Message>();
+  m->topic = topic;
+  m->payload = codec::SharedBytes(std::string("forwarded"));
+  m->origin_node = "nodeB";
+  batch.items.push_back({m, true, {}});
+  broker.DeliverForwardedBatch(std::move(batch), [] {});
+  EXPECT_EQ(broker.io(0).poll(), 1u);  // routed on shard 0 after the subscribe's stamp
+  {
+    ReceiveTime::Scope received(subscribed_at);
+    Subscribe(sub, "race/+", 1);
+  }
+  Settle(broker);
+  EXPECT_TRUE(sub.Of<codec::Publish>().empty());
+}
+
 // A message that did reach the subscriber's shard (through another of its filters) is not sent
 // there again for the new filter: one copy.
 TEST(CrossShardInlineTest, LateRouteSendsNothingTheSubscribersShardAlreadyHad) {
