@@ -142,6 +142,8 @@ absl::Status Node::StartCluster() {
   options.http_address = HttpAdvertiseAddress(config_);
   options.failure_timeout_ms = static_cast<int>(config_.failure_timeout_ms);
   options.heartbeat_ms = std::max(50, options.failure_timeout_ms / 5);
+  options.max_forward_batch = config_.forward_batch;
+  options.forward_linger_us = static_cast<int>(config_.forward_linger_us);
   for (absl::Status s : {ReadPem("cluster-tls-cert", config_.cluster_tls_cert, &options.tls_cert_pem),
                          ReadPem("cluster-tls-key", config_.cluster_tls_key, &options.tls_key_pem),
                          ReadPem("cluster-tls-ca", config_.cluster_tls_ca, &options.tls_ca_pem)}) {

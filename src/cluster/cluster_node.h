@@ -37,7 +37,7 @@ struct ClusterOptions {
   std::string http_address;
   int heartbeat_ms = 500;
   int failure_timeout_ms = 5000;
-  size_t max_forward_batch = 256;
+  size_t max_forward_batch = 1024;
   // Under load (the writer's last drain held at least kLingerAfter messages) the forward writer
   // waits this long before draining again, so one frame carries more messages: fewer frames, and
   // fewer thread wake-ups per message on both nodes. A quiet lane never waits. 0 = off.

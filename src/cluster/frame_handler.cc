@@ -16,6 +16,8 @@ namespace {
 constexpr size_t kRetainedPerFrame = 256;
 // A drain of at least this many messages means the lane is busy (ClusterOptions::forward_linger_us).
 constexpr size_t kLingerAfter = 32;
+// Forward frames stop growing past this many bytes (a large message still travels alone).
+constexpr size_t kMaxFrameBytes = size_t{1} << 20;
 
 std::vector<std::string> ToVector(const google::protobuf::RepeatedPtrField<std::string>& f) {
   return {f.begin(), f.end()};
@@ -542,20 +544,23 @@ void ClusterNode::Impl::PullForwardLane(const std::string& node_id, FrameArena* 
     // At most 8 batches per call, so control frames queued meanwhile are not held back long.
     out = peer->out.TakeUnsent(8 * per_batch);
     stats_.forwards_sent += out.size();
-    stats_.forward_batches_sent +=
-        (out.size() + per_batch - 1) / per_batch;
     stats_.forwards_resent = 0;
     for (const auto& [id, p] : peers_) stats_.forwards_resent += p->out.resent();
     if (peer->out.HasUnsent()) again = peer->out_link;
   }
   one_writer.unlock();
   std::string packed;
-  for (size_t i = 0; i < out.size(); i += per_batch) {
-    size_t end = std::min(out.size(), i + per_batch);
+  uint64_t batches = 0;
+  for (size_t i = 0, end = 0; i < out.size(); i = end) {
+    // At most per_batch messages and about kMaxFrameBytes per frame (always one message): a
+    // frame is one gRPC message, held whole in memory at both ends.
     size_t estimate = 1;
-    for (size_t j = i; j < end; ++j) {
-      estimate += kFixedFieldsBound + out[j].msg->topic.size() + out[j].msg->payload.size() +
-                  out[j].msg->origin_client_id.size() + out[j].msg->origin_node.size();
+    for (end = i; end < out.size() && end - i < per_batch; ++end) {
+      const broker::Message& m = *out[end].msg;
+      size_t bytes = kFixedFieldsBound + m.topic.size() + m.payload.size() +
+                     m.origin_client_id.size() + m.origin_node.size();
+      if (end > i && estimate + bytes > kMaxFrameBytes) break;
+      estimate += bytes;
     }
     packed.reserve(estimate);
     PackedBatchWriter writer(&packed);
@@ -569,6 +574,11 @@ void ClusterNode::Impl::PullForwardLane(const std::string& node_id, FrameArena* 
     frame->mutable_forward_batch()->set_packed(std::move(packed));
     packed = std::string();
     frames->push_back(frame);
+    ++batches;
+  }
+  if (batches > 0) {
+    absl::MutexLock lock(&mu_);
+    stats_.forward_batches_sent += batches;
   }
   if (again) again->Wake();
 }

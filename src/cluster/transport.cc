@@ -204,6 +204,9 @@ void ClusterNode::Impl::RunDialer(Dialer* dialer) {
   if (options_.tls() && !options_.tls_server_name.empty()) {
     args.SetSslTargetNameOverride(options_.tls_server_name);
   }
+  // Frames from an authenticated peer may exceed gRPC's 4 MiB default: a forward frame with one
+  // large message, a route snapshot of a million filters, a moved session's queue.
+  args.SetMaxReceiveMessageSize(-1);
   auto channel = grpc::CreateCustomChannel(dialer->address, ChannelCredentials(options_), args);
   auto stub = v1::Cluster::NewStub(channel);
   int backoff_ms = 50;
@@ -291,6 +294,7 @@ absl::Status ClusterNode::Impl::Start() {
   // Never share the port with another process (gRPC sets SO_REUSEPORT by default): a second
   // node started on the same address must fail, not split our peers with us.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(-1);  // see RunDialer
   int port = 0;
   builder.AddListeningPort(options_.listen, ServerCredentials(options_), &port);
   service_ = std::make_unique<ClusterService>(*this);

@@ -77,6 +77,10 @@ struct Config {
   std::string dns_server;                    // --dns-server host:port (tests)
   uint32_t dns_refresh_ms = 5000;            // --dns-refresh-ms
   uint32_t failure_timeout_ms = 5000;        // --failure-timeout (ms)
+  // Forwarding to a peer (docs/cluster.md, "Forward batching"): messages per frame, and how long
+  // the writer waits after a busy drain so the next frame fills.
+  uint32_t forward_batch = 1024;             // --forward-batch
+  uint32_t forward_linger_us = 150;          // --forward-linger-us
   // Mutual TLS between nodes (docs/security.md): cert, key and CA all set, or none.
   std::string cluster_tls_cert;         // --cluster-tls-cert PEM: this node's certificate
   std::string cluster_tls_key;          // --cluster-tls-key PEM

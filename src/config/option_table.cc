@@ -106,6 +106,12 @@ const std::vector<Option>& Table() {
       {.flag = "failure-timeout", .field = &Config::failure_timeout_ms,
        .help = "Milliseconds without contact before a peer is considered down.", .min = 1,
        .max = kU32Max},
+      {.flag = "forward-batch", .field = &Config::forward_batch,
+       .help = "Most forwarded messages per frame to a peer.", .min = 1, .max = 65536},
+      {.flag = "forward-linger-us", .field = &Config::forward_linger_us,
+       .help = "Microseconds the forward writer waits after a busy drain (32+ messages) so the "
+               "next frame fills; 0 = never (at a moderate rate it never waits).",
+       .min = 0, .max = 100000},
       {.flag = "cluster-tls-cert", .field = &Config::cluster_tls_cert,
        .help = "This node's certificate (PEM) for mutual TLS between nodes; needs key and CA."},
       {.flag = "cluster-tls-key", .field = &Config::cluster_tls_key,

@@ -3,6 +3,7 @@
 Each test starts its own cluster, so retained messages and sessions never leak between tests.
 """
 
+import signal
 import subprocess
 import time
 
@@ -94,6 +95,51 @@ class ClusterRoutingTest(ClusterTestCase):
         for info in infos:
             info.wait_for_publish(5)
         self.assertEqual(got, [b"%d" % i for i in range(500)])
+
+    def test_burst_of_large_messages_crosses_nodes_in_frames_below_grpc_limits(self):
+        # 300 QoS 1 messages of 60 KiB (18 MiB) queued at once: one frame of all of them would be
+        # far over gRPC's default 4 MiB message limit, and the stream would break forever.
+        n, size = 300, 60 * 1024
+        topic = "big/t"
+        sub = self.client(self.n2)
+        sub.subscribe(topic, 1)
+        pub = self.client(self.n1)
+        self.wait_route(pub, topic, [sub])
+        start = time.monotonic()
+        # node2 stopped meanwhile: the messages pile up in node1's buffer for it, and node1's
+        # writer drains them in as few frames as the frame limits allow once node2 reads again.
+        self.n2.proc.send_signal(signal.SIGSTOP)
+        try:
+            infos = [pub.publish(topic, b"%06d" % i + b"x" * (size - 6), 1, wait=False)
+                     for i in range(n)]
+            for info in infos:
+                info.wait_for_publish(10)  # queued for node2 (the PUBACK waits for that)
+        finally:
+            self.n2.proc.send_signal(signal.SIGCONT)
+        got = payloads(sub, n, timeout=30)
+        print("\n  %d QoS 1 messages of %d KiB node1 -> node2 in %.0f ms"
+              % (n, size // 1024, (time.monotonic() - start) * 1000))
+        for info in infos:
+            info.wait_for_publish(5)
+        self.assertEqual([g[:6] for g in got], [b"%06d" % i for i in range(n)])
+        self.assertTrue(all(len(g) == size for g in got))
+
+    def test_message_larger_than_grpcs_default_limit_crosses_nodes(self):
+        # gRPC refuses messages over 4 MiB unless told otherwise; one 6 MiB MQTT message must
+        # still reach a subscriber on another node (frames then carry just that message).
+        size = 6 * 1024 * 1024
+        for node in (self.n1, self.n2):
+            node.extra = ["--max-packet-size", str(8 * 1024 * 1024)]
+            node.restart()
+        self.cluster.wait_formed()
+        topic = "huge/t"
+        sub = self.client(self.n2)
+        sub.subscribe(topic, 1)
+        pub = self.client(self.n1)
+        self.wait_route(pub, topic, [sub])
+        pub.publish(topic, b"h" * size, 1)
+        got = payloads(sub, 1, timeout=30)
+        self.assertEqual(len(got[0]), size)
 
     def test_qos1_burst_from_several_publishers_complete_and_in_order_per_publisher(self):
         # Publishers on different connections (so different shards of node1) share one peer lane

@@ -28,6 +28,10 @@ TEST(ConfigErrorTest, FlagOutOfRange) {
               "meshmq: --max-topic-alias: value 65536 out of range [0, 65535]");
   ExpectError(LoadWith({"--max-connections=-1"}),
               "meshmq: --max-connections: value -1 out of range [0, 4294967295]");
+  ExpectError(LoadWith({"--forward-batch=0"}),
+              "meshmq: --forward-batch: value 0 out of range [1, 65536]");
+  ExpectError(LoadWith({"--forward-linger-us=100001"}),
+              "meshmq: --forward-linger-us: value 100001 out of range [0, 100000]");
   ExpectError(LoadWith({"--workers=99999999999999999999"}),
               "meshmq: --workers: value 99999999999999999999 out of range [0, 1024]");
 }
