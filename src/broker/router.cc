@@ -95,7 +95,15 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
   }
   ClusterPort* cluster = broker_.cluster();
   if (scope.include_remote && cluster != nullptr) {
-    remote_routes_.Match(msg->topic, [&](const auto& inner,
+    // Other nodes' exact filters: one probe (a false positive forwards a message the other node
+    // then matches against nobody).
+    for (uint64_t mask = node_exact_.Match(msg->topic); mask != 0; mask &= mask - 1) {
+      const std::string& node = node_slots_[std::countr_zero(mask)];
+      if (std::find(node_plain.begin(), node_plain.end(), node) == node_plain.end()) {
+        node_plain.push_back(node);
+      }
+    }
+    if (!remote_routes_.empty()) remote_routes_.Match(msg->topic, [&](const auto& inner,
                                          RouteTargets<std::string>& entry) {
       for (const auto& node : entry.plain) {
         if (std::find(node_plain.begin(), node_plain.end(), node) == node_plain.end()) {

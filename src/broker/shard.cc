@@ -249,18 +249,61 @@ void Shard::ApplyShardRoute(int shard, const std::string& filter, bool add) {
   }
 }
 
+int Shard::NodeSlot(const std::string& node) {
+  // Decided at the node's first filter and kept until its last is gone (-1 included: a node
+  // that found no free slot keeps all its filters in the trie, so none is looked for elsewhere).
+  auto [it, inserted] = node_slot_of_.try_emplace(node, -1);
+  if (!inserted) return it->second;
+  int slot = 0;
+  while (slot < static_cast<int>(node_slots_.size()) && !node_slots_[slot].empty()) ++slot;
+  if (slot >= ExactRoutes::kMaxShards) return -1;
+  if (slot == static_cast<int>(node_slots_.size())) node_slots_.emplace_back();
+  node_slots_[slot] = node;
+  it->second = slot;
+  return slot;
+}
+
+void Shard::ReleaseNodeSlot(const std::string& node) {
+  auto it = node_slot_of_.find(node);
+  if (it == node_slot_of_.end()) return;
+  if (it->second >= 0) node_slots_[it->second].clear();
+  node_slot_of_.erase(it);
+}
+
 void Shard::ApplyRemoteRoute(const std::string& node, const std::string& filter, bool add) {
-  auto [group, inner] = SplitFilter(filter);
-  auto& filters = remote_filters_[node];
-  if (add) {
-    // Idempotent: a snapshot may repeat routes we already have.
-    if (std::find(filters.begin(), filters.end(), filter) != filters.end()) return;
-    filters.push_back(filter);
-    remote_routes_.GetOrCreate(inner).Add(group, node);
+  if (!add) {
+    auto it = remote_filters_.find(node);
+    if (it == remote_filters_.end() || std::erase(it->second, filter) == 0) return;
+    UnindexRemoteFilter(node, filter);
+    if (it->second.empty()) {
+      remote_filters_.erase(it);
+      ReleaseNodeSlot(node);
+    }
     return;
   }
-  std::erase(filters, filter);
-  if (filters.empty()) remote_filters_.erase(node);
+  auto& filters = remote_filters_[node];
+  // Idempotent: a snapshot may repeat routes we already have.
+  if (std::find(filters.begin(), filters.end(), filter) != filters.end()) return;
+  filters.push_back(filter);
+  // The slot stays the node's while it has filters, so a filter leaves the index it entered.
+  const int slot = ExactRoutes::IsExact(filter) ? NodeSlot(node) : -1;
+  if (slot >= 0) {
+    node_exact_.Add(filter, slot);
+    return;
+  }
+  auto [group, inner] = SplitFilter(filter);
+  remote_routes_.GetOrCreate(inner).Add(group, node);
+}
+
+void Shard::UnindexRemoteFilter(const std::string& node, const std::string& filter) {
+  if (ExactRoutes::IsExact(filter)) {
+    auto it = node_slot_of_.find(node);
+    if (it != node_slot_of_.end() && it->second >= 0) {
+      node_exact_.Remove(filter, it->second);
+      return;
+    }
+  }
+  auto [group, inner] = SplitFilter(filter);
   if (auto* entry = remote_routes_.Find(inner)) {
     entry->Remove(group, node);
     if (entry->empty()) remote_routes_.Erase(inner);
@@ -272,7 +315,8 @@ void Shard::DropNode(const std::string& node) {
   if (it == remote_filters_.end()) return;
   std::vector<std::string> filters = std::move(it->second);
   remote_filters_.erase(it);
-  for (const auto& filter : filters) ApplyRemoteRoute(node, filter, false);
+  for (const auto& filter : filters) UnindexRemoteFilter(node, filter);
+  ReleaseNodeSlot(node);
 }
 
 size_t Shard::RemoteRouteCount() const {

@@ -248,6 +248,17 @@ class Shard {
   RouteInbox route_inbox_;                      // changes to shard_routes_ not applied yet
   FilterTrie<RouteTargets<std::string>> remote_routes_;  // inner filter -> other nodes
   absl::flat_hash_map<std::string, std::vector<std::string>> remote_filters_;  // node -> filters
+  // Other nodes' exact filters, as for shard_exact_: a node's bit is its slot in node_slots_ (a
+  // node with filters keeps its slot; past ExactRoutes::kMaxShards nodes, a node's filters go to
+  // remote_routes_). Most subscriptions are exact topics, and walking remote_routes_ for them
+  // was a quarter of a publishing shard's time when every message crossed to another node.
+  ExactRoutes node_exact_;
+  std::vector<std::string> node_slots_;                 // slot -> node id ("" = free)
+  absl::flat_hash_map<std::string, int> node_slot_of_;  // node id -> slot
+  int NodeSlot(const std::string& node);                // -1: none free
+  void ReleaseNodeSlot(const std::string& node);
+  // Takes one filter of `node` out of node_exact_ or remote_routes_, wherever it went.
+  void UnindexRemoteFilter(const std::string& node, const std::string& filter);
   absl::flat_hash_map<std::string, SharedPicker> pickers_;  // "$share/g/f" -> picker
 
   // Group commit state (shard_store.cc).

@@ -311,7 +311,8 @@ absl::StatusOr<std::vector<PackedForward>> Unpack(const std::shared_ptr<const st
     return absl::InvalidArgumentError("packed batch: unknown version " + std::to_string(version));
   }
   std::vector<PackedForward> out;
-  out.reserve(buffer->size() / 32 + 1);  // a small publish takes 40-80 bytes: no regrowth
+  // A small publish takes 40-80 bytes; a frame of large ones regrows a few times at most.
+  out.reserve(buffer->size() / 64 + 1);
   while (!c.done()) {
     PackedForward fwd;
     if (!ReadOne(c, buffer, &fwd, deferred)) {
