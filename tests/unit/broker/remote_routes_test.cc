@@ -46,11 +46,19 @@ class RecordingCluster : public ClusterPort {
   std::vector<std::string> nodes;
 };
 
-TEST(RemoteRoutesTest, ExactAndWildcardRoutesOfOtherNodesForwardOncePerNode) {
-  Broker broker(InlineOptions(2));
+// A broker of `shards` shards in inline mode with a connected publisher on shard 0.
+struct Publisher {
+  explicit Publisher(int shards) : broker(InlineOptions(shards)) { broker.set_cluster(&cluster); }
+  Broker broker;
   RecordingCluster cluster;
-  broker.set_cluster(&cluster);
-  TestConn pub(broker, 0, ProtocolVersion::kV311);
+  TestConn pub{broker, 0, ProtocolVersion::kV311};
+};
+
+TEST(RemoteRoutesTest, ExactAndWildcardRoutesOfOtherNodesForwardOncePerNode) {
+  Publisher p(2);
+  Broker& broker = p.broker;
+  RecordingCluster& cluster = p.cluster;
+  TestConn& pub = p.pub;
   ASSERT_TRUE(Connect(pub, "pub"));
   uint16_t id = 1;
   auto publish = [&](const std::string& topic) {
@@ -86,10 +94,10 @@ TEST(RemoteRoutesTest, ExactAndWildcardRoutesOfOtherNodesForwardOncePerNode) {
 
 // More nodes than the exact index has slots: the rest keep their exact filters in the trie.
 TEST(RemoteRoutesTest, NodesBeyondTheIndexSlotsStillGetTheirMessages) {
-  Broker broker(InlineOptions(1));
-  RecordingCluster cluster;
-  broker.set_cluster(&cluster);
-  TestConn pub(broker, 0, ProtocolVersion::kV311);
+  Publisher p(1);
+  Broker& broker = p.broker;
+  RecordingCluster& cluster = p.cluster;
+  TestConn& pub = p.pub;
   ASSERT_TRUE(Connect(pub, "pub"));
   std::vector<std::string> all;
   for (int i = 0; i < 70; ++i) {
