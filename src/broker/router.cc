@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 
@@ -166,10 +167,12 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
     sub.all_shared = false;
     sub.shared_filters = std::move(shard_shared[s]);
     Shard& other = broker_.shard(s);
-    if (handoff_ != nullptr && wait == nullptr) {
-      (*handoff_)[s].emplace_back(msg, std::move(sub));  // posted by RouteForwarded
+    if (batching_ && wait == nullptr) {
+      if (handoff_.empty()) handoff_.resize(n);
+      handoff_[s].emplace_back(msg, std::move(sub));  // posted when the HandoffBatch closes
       continue;
     }
+    if (batching_) PostHandoffs(s);  // what was collected for that shard goes first
     if (wait == nullptr || msg->qos == 0) {
       boost::asio::post(other.io(), [&other, msg, sub = std::move(sub)] { other.Route(msg, sub); });
       continue;
@@ -197,11 +200,8 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
 }
 
 void Shard::RouteForwarded(std::vector<RemoteDelivery>& part) {
-  // A forwarded batch hands about half its messages to the other shard in a 1:1 load; one task
-  // (one allocation, one lock, at most one wake-up) per shard and batch instead of per message.
-  // Each shard's list keeps routing order, and anything this shard posts later follows it.
-  std::vector<std::vector<std::pair<MessagePtr, RouteScope>>> handoff(broker_.shard_count());
-  handoff_ = &handoff;
+  // A forwarded batch hands about half its messages to the other shard in a 1:1 load.
+  HandoffBatch batch(*this);
   for (RemoteDelivery& d : part) {
     RouteScope scope;
     scope.include_remote = false;  // a forwarded message is never forwarded again
@@ -210,14 +210,28 @@ void Shard::RouteForwarded(std::vector<RemoteDelivery>& part) {
     scope.shared_filters = std::move(d.shared_filters);
     Route(d.msg, scope);
   }
-  handoff_ = nullptr;
-  for (int s = 0; s < static_cast<int>(handoff.size()); ++s) {
-    if (handoff[s].empty()) continue;
-    Shard& other = broker_.shard(s);
-    boost::asio::post(other.io(), [&other, items = std::move(handoff[s])] {
-      for (const auto& [msg, scope] : items) other.Route(msg, scope);
+}
+
+Shard::HandoffBatch::~HandoffBatch() {
+  if (!outer_) return;
+  shard_.batching_ = false;
+  for (int s = 0; s < static_cast<int>(shard_.handoff_.size()); ++s) shard_.PostHandoffs(s);
+}
+
+void Shard::PostHandoffs(int shard) {
+  if (shard >= static_cast<int>(handoff_.size()) || handoff_[shard].empty()) return;
+  Shard& other = broker_.shard(shard);
+  std::vector<Handoff>& items = handoff_[shard];
+  if (items.size() == 1) {  // the common case at moderate rates: no list to allocate
+    boost::asio::post(other.io(), [&other, item = std::move(items.front())] {
+      other.Route(item.first, item.second);
     });
+    items.clear();
+    return;
   }
+  boost::asio::post(other.io(), [&other, items = std::exchange(items, {})] {
+    for (const auto& [msg, scope] : items) other.Route(msg, scope);
+  });
 }
 
 void Shard::CollectPlain(const Message& msg, const LocalSubscribers& entry) {

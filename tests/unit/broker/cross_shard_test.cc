@@ -246,6 +246,30 @@ TEST(CrossShardInlineTest, PublishAfterSubackReachesSubscriberBeforeTheOtherShar
   }
 }
 
+// The publishes of one read that go to another shard leave as one task (one lock of that
+// shard's queue, at most one wake-up of its thread), not one per message, and keep their order.
+TEST(CrossShardInlineTest, PublishesOfOneReadReachAnotherShardAsOneTask) {
+  TwoShards t;
+  ASSERT_TRUE(t.ConnectBoth());
+  Subscribe(t.sub, "batch/+", 0);
+  Settle(t.broker);
+  std::string bytes;
+  for (const char* payload : {"m1", "m2", "m3"}) {
+    codec::Encode(MakePublish("batch/x", payload, 0), t.pub.version(), bytes);
+  }
+  t.pub.WriteBytes(bytes);  // one read; only shard 0 runs
+  EXPECT_EQ(t.broker.io(1).poll(), 1u);
+  Settle(t.broker);
+  std::vector<std::string> got;
+  for (const auto& p : t.sub.Of<codec::Publish>()) got.push_back(p.payload.str());
+  EXPECT_THAT(got, ElementsAre("m1", "m2", "m3"));
+
+  // Two reads: two tasks (a read's batch is posted when the read has been handled).
+  t.pub.Write(MakePublish("batch/x", "m4", 0));
+  t.pub.Write(MakePublish("batch/x", "m5", 0));
+  EXPECT_EQ(t.broker.io(1).poll(), 2u);
+}
+
 void Unsubscribe(TestConn& conn, const std::string& filter) {
   codec::Unsubscribe u;
   u.packet_id = 9;
