@@ -215,7 +215,11 @@ void Shard::RouteForwarded(std::vector<RemoteDelivery>& part) {
 Shard::HandoffBatch::~HandoffBatch() {
   if (!outer_) return;
   shard_.batching_ = false;
-  for (int s = 0; s < static_cast<int>(shard_.handoff_.size()); ++s) shard_.PostHandoffs(s);
+  shard_.FlushHandoffs();
+}
+
+void Shard::FlushHandoffs() {
+  for (int s = 0; s < static_cast<int>(handoff_.size()); ++s) PostHandoffs(s);
 }
 
 void Shard::PostHandoffs(int shard) {

@@ -124,6 +124,9 @@ class Shard {
   // around one read of a client (Client::OnBytes: every PUBLISH decoded from it) and one
   // forwarded part. Each shard's list keeps routing order; a hand-off that must not wait (a
   // QoS 1/2 message whose ack waits for the other shard's commit) posts the list first.
+  // Posts what open batches collected so far (before a task to another shard that must not
+  // overtake them, e.g. a session takeover).
+  void FlushHandoffs();
   class HandoffBatch {
    public:
     explicit HandoffBatch(Shard& shard) : shard_(shard), outer_(!shard.batching_) {

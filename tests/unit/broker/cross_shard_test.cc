@@ -270,6 +270,28 @@ TEST(CrossShardInlineTest, PublishesOfOneReadReachAnotherShardAsOneTask) {
   EXPECT_EQ(t.broker.io(1).poll(), 2u);
 }
 
+// The reactor keeps a HandoffBatch open for a whole turn (several connections' reads). A session
+// taken over from another shard during that turn gets what this shard routed to it earlier in
+// the turn: the takeover task must not overtake hand-offs still being collected.
+TEST(CrossShardInlineTest, TakeoverDoesNotOvertakeHandOffsOfTheSameTurn) {
+  Broker broker(InlineOptions(2));
+  TestConn old_conn(broker, 1, ProtocolVersion::kV5);
+  ASSERT_TRUE(Connect(old_conn, Persistent("c")));
+  Subscribe(old_conn, "tk", 1);
+  TestConn pub(broker, 0, ProtocolVersion::kV5);
+  ASSERT_TRUE(Connect(pub, "pub"));
+  TestConn fresh(broker, 0, ProtocolVersion::kV5);
+  Settle(broker);
+  {
+    Shard::HandoffBatch turn(broker.shard(0));
+    pub.Write(MakePublish("tk", "m", 1, 1));
+    fresh.Write(Persistent("c"));
+  }
+  Settle(broker);
+  EXPECT_TRUE(fresh.Of<codec::Connack>().at(0).session_present);
+  EXPECT_THAT(Payloads(fresh.Of<codec::Publish>()), ElementsAre("m"));
+}
+
 void Unsubscribe(TestConn& conn, const std::string& filter) {
   codec::Unsubscribe u;
   u.packet_id = 9;
