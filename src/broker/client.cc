@@ -80,6 +80,8 @@ void Client::OnBytes(std::string_view bytes) {
     ~KeepOnExit() { client.KeepDecoder(decoder); }
   } keep{*this, decoder};
   bool stamped = false;
+  // The publishes of one read that go to other shards leave as one task per shard.
+  Shard::HandoffBatch handoffs(shard_);
   while (state_ != State::kClosed) {
     // Back-pressure: what is already decoded-able waits in the decoder until the pause ends.
     if (auto wait = ReadPause(); wait > std::chrono::steady_clock::duration::zero()) {

@@ -218,6 +218,8 @@ void Client::ClaimSession() {
   std::string client_id = this->client_id();
   if (claim.previous_shard >= 0) {
     Shard& previous = broker.shard(claim.previous_shard);
+    // Messages this shard already routed there reach the session before it is taken away.
+    shard_.FlushHandoffs();
     boost::asio::post(previous.io(), [&previous, home, my_id, client_id] {
       std::optional<SessionState> state;
       if (Session* s = previous.FindSession(client_id)) {

@@ -77,6 +77,7 @@ void Shard::CatchUpRoute(int shard, const std::string& filter, int64_t subscribe
     if (codec::TopicMatches(filter, r.msg->topic)) late.push_back(r.msg);
   }
   if (late.empty()) return;
+  PostHandoffs(shard);  // messages routed there earlier in this turn (HandoffBatch) go first
   Shard& other = broker_.shard(shard);
   boost::asio::post(other.io(), [&other, late = std::move(late), filter] {
     for (const MessagePtr& msg : late) other.DeliverLate(msg, filter);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 
@@ -174,10 +175,12 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
     sub.all_shared = false;
     sub.shared_filters = std::move(shard_shared[s]);
     Shard& other = broker_.shard(s);
-    if (handoff_ != nullptr && wait == nullptr) {
-      (*handoff_)[s].emplace_back(msg, std::move(sub));  // posted by RouteForwarded
+    if (batching_ && wait == nullptr) {
+      if (handoff_.empty()) handoff_.resize(n);
+      handoff_[s].emplace_back(msg, std::move(sub));  // posted when the HandoffBatch closes
       continue;
     }
+    if (batching_) PostHandoffs(s);  // what was collected for that shard goes first
     if (wait == nullptr || msg->qos == 0) {
       boost::asio::post(other.io(), [&other, msg, sub = std::move(sub)] { other.Route(msg, sub); });
       continue;
@@ -206,12 +209,9 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
 
 void Shard::RouteForwarded(std::vector<RemoteDelivery>& part, const UnbuiltMessages* unbuilt,
                            ForwardPlacement* placement) {
-  // A forwarded batch hands about half its messages to the other shard in a 1:1 load; one task
-  // (one allocation, one lock, at most one wake-up) per shard and batch instead of per message.
-  // Each shard's list keeps routing order, and anything this shard posts later follows it.
+  // A forwarded batch hands about half its messages to the other shard in a 1:1 load.
+  HandoffBatch batch(*this);
   const int n = broker_.shard_count();
-  std::vector<std::vector<std::pair<MessagePtr, RouteScope>>> handoff(n);
-  handoff_ = &handoff;
   absl::InlinedVector<size_t, 16> before(n);
   std::vector<std::pair<size_t, uint8_t>> proposals;
   for (RemoteDelivery& d : part) {
@@ -226,13 +226,15 @@ void Shard::RouteForwarded(std::vector<RemoteDelivery>& part, const UnbuiltMessa
     scope.all_shared = false;
     const bool plain_only = d.shared_filters.empty();
     scope.shared_filters = std::move(d.shared_filters);
-    for (int s = 0; s < n; ++s) before[s] = handoff[s].size();
+    for (int s = 0; s < n; ++s) {
+      before[s] = s < static_cast<int>(handoff_.size()) ? handoff_[s].size() : 0;
+    }
     Route(d.msg, scope);
     if (placement == nullptr || !plain_only || !d.to_subscribers || !matches_.empty()) continue;
     // Nobody here: if exactly one other shard took it, that shard should get the topic first.
     int target = -1;
-    for (int s = 0; s < n; ++s) {
-      if (handoff[s].size() == before[s]) continue;
+    for (int s = 0; s < n && s < static_cast<int>(handoff_.size()); ++s) {
+      if (handoff_[s].size() <= before[s]) continue;  // (a flush only ever empties a list)
       target = target == -1 ? s : -2;
     }
     if (target < 0 || target >= 255) continue;
@@ -242,15 +244,36 @@ void Shard::RouteForwarded(std::vector<RemoteDelivery>& part, const UnbuiltMessa
       proposals.emplace_back(hash, static_cast<uint8_t>(target));
     }
   }
-  handoff_ = nullptr;
+  // The placement's order rule (forward_placement.h) needs this part's hand-offs posted before
+  // the caller reports the part done, also if a batch is open around this call.
+  FlushHandoffs();
   if (placement != nullptr) placement->Propose(proposals);
-  for (int s = 0; s < static_cast<int>(handoff.size()); ++s) {
-    if (handoff[s].empty()) continue;
-    Shard& other = broker_.shard(s);
-    boost::asio::post(other.io(), [&other, items = std::move(handoff[s])] {
-      for (const auto& [msg, scope] : items) other.Route(msg, scope);
+}
+
+Shard::HandoffBatch::~HandoffBatch() {
+  if (!outer_) return;
+  shard_.batching_ = false;
+  shard_.FlushHandoffs();
+}
+
+void Shard::FlushHandoffs() {
+  for (int s = 0; s < static_cast<int>(handoff_.size()); ++s) PostHandoffs(s);
+}
+
+void Shard::PostHandoffs(int shard) {
+  if (shard >= static_cast<int>(handoff_.size()) || handoff_[shard].empty()) return;
+  Shard& other = broker_.shard(shard);
+  std::vector<Handoff>& items = handoff_[shard];
+  if (items.size() == 1) {  // the common case at moderate rates: no list to allocate
+    boost::asio::post(other.io(), [&other, item = std::move(items.front())] {
+      other.Route(item.first, item.second);
     });
+    items.clear();
+    return;
   }
+  boost::asio::post(other.io(), [&other, items = std::exchange(items, {})] {
+    for (const auto& [msg, scope] : items) other.Route(msg, scope);
+  });
 }
 
 void Shard::CollectPlain(const Message& msg, const LocalSubscribers& entry) {

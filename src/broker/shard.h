@@ -126,6 +126,28 @@ class Shard {
   // shard the part's topics should go to first.
   void RouteForwarded(std::vector<RemoteDelivery>& part, const UnbuiltMessages* unbuilt,
                       ForwardPlacement* placement);
+  // While one is open (on this shard's thread), the messages Route hands to other shards are
+  // collected and posted as one task per shard when the outermost batch closes: one lock of the
+  // other shard's queue and at most one wake-up of its thread, instead of one per message. Open
+  // around one read of a client (Client::OnBytes: every PUBLISH decoded from it) and one
+  // forwarded part. Each shard's list keeps routing order; a hand-off that must not wait (a
+  // QoS 1/2 message whose ack waits for the other shard's commit) posts the list first.
+  // Posts what open batches collected so far (before a task to another shard that must not
+  // overtake them, e.g. a session takeover).
+  void FlushHandoffs();
+  class HandoffBatch {
+   public:
+    explicit HandoffBatch(Shard& shard) : shard_(shard), outer_(!shard.batching_) {
+      shard_.batching_ = true;
+    }
+    ~HandoffBatch();
+    HandoffBatch(const HandoffBatch&) = delete;
+    HandoffBatch& operator=(const HandoffBatch&) = delete;
+
+   private:
+    Shard& shard_;
+    bool outer_;
+  };
   // passed_on: the message came from the node this session moved away from (DeliverMovedIn).
   void Deliver(Session& session, Delivery delivery, bool passed_on = false);
   void PublishWill(const codec::Will& will, const std::string& client_id);
@@ -284,9 +306,13 @@ class Shard {
 
   // Scratch space reused by Route to avoid allocating per message.
   std::vector<std::pair<Session*, SubOptions>> matches_;
-  // While RouteForwarded runs: Route collects its cross-shard hand-offs here (by shard index)
+  // While a HandoffBatch is open: Route collects its cross-shard hand-offs here (by shard index)
   // instead of posting each one.
-  std::vector<std::vector<std::pair<MessagePtr, RouteScope>>>* handoff_ = nullptr;
+  using Handoff = std::pair<MessagePtr, RouteScope>;
+  std::vector<std::vector<Handoff>> handoff_;
+  bool batching_ = false;
+  // Posts what was collected for `shard` as one task (nothing when empty).
+  void PostHandoffs(int shard);
 
   // A publish this shard routed, for CatchUpRoute: `shards` has bit s set when it went to
   // shard s (whose subscribers then matched it themselves).

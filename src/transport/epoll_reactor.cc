@@ -8,8 +8,10 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "broker/receive_time.h"
+#include "broker/shard.h"
 #include "transport/read_buffer.h"
 
 namespace meshmq::transport {
@@ -206,8 +208,8 @@ boost::asio::steady_timer& EpollSocket::Timer() {
 
 // ---- EpollReactor
 
-EpollReactor::EpollReactor(boost::asio::io_context& io)
-    : io_(io), epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)), epoll_desc_(io) {
+EpollReactor::EpollReactor(boost::asio::io_context& io, broker::Shard* shard)
+    : io_(io), shard_(shard), epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)), epoll_desc_(io) {
   if (epoll_fd_ < 0) {
     // Out of descriptors at start-up: every Add then fails and closes its socket.
     spdlog::error("epoll_create1 failed: {}", std::strerror(errno));
@@ -259,15 +261,21 @@ void EpollReactor::Poll() {
   busy_ = true;
   rereading_.swap(reread_);
   int n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), 0);
-  for (int i = 0; i < n; ++i) {
-    static_cast<EpollSocket*>(events_[i].data.ptr)->OnEvents(events_[i].events);
+  {
+    // What this turn's publishes hand to another shard leaves as one task (one wake-up of that
+    // shard) when the reads are done, before this turn's writes.
+    std::optional<broker::Shard::HandoffBatch> handoffs;
+    if (shard_ != nullptr) handoffs.emplace(*shard_);
+    for (int i = 0; i < n; ++i) {
+      static_cast<EpollSocket*>(events_[i].data.ptr)->OnEvents(events_[i].events);
+    }
+    for (EpollSocket* s : rereading_) {
+      s->rereading_ = false;
+      if (s->MayRead()) s->ReadOnce();
+      Unref(s);
+    }
+    rereading_.clear();
   }
-  for (EpollSocket* s : rereading_) {
-    s->rereading_ = false;
-    if (s->MayRead()) s->ReadOnce();
-    Unref(s);
-  }
-  rereading_.clear();
   RunTail();
   // Maybe more events than fit, or sockets to read again: poll again after the other queued
   // handlers instead of waiting for an edge.

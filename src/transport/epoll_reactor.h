@@ -44,6 +44,10 @@
 #include "broker/client_channel.h"
 #include "transport/write_queue.h"
 
+namespace meshmq::broker {
+class Shard;
+}  // namespace meshmq::broker
+
 namespace meshmq::transport {
 
 class EpollReactor;
@@ -129,7 +133,9 @@ class EpollSocket : public broker::ClientChannel {
 
 class EpollReactor {
  public:
-  explicit EpollReactor(boost::asio::io_context& io);
+  // `shard` (optional): the broker shard the io_context runs; the publishes of one turn then
+  // hand off to other shards as one task per shard (broker::Shard::HandoffBatch).
+  explicit EpollReactor(boost::asio::io_context& io, broker::Shard* shard = nullptr);
   // Closes and frees every socket left. Only after the io_context stopped running.
   ~EpollReactor();
   EpollReactor(const EpollReactor&) = delete;
@@ -165,6 +171,7 @@ class EpollReactor {
   void Unref(EpollSocket* s);
 
   boost::asio::io_context& io_;
+  broker::Shard* shard_;
   int epoll_fd_;
   boost::asio::posix::stream_descriptor epoll_desc_;  // owns epoll_fd_
   std::vector<EpollSocket*> sockets_;  // every allocated socket (for the final cleanup)

@@ -81,7 +81,7 @@ Listener::Listener(broker::Broker& broker, ListenerConfig config)
   if (handshake_timeout_.count() <= 0) handshake_timeout_ = std::chrono::seconds(10);
   if (config_.kind == ListenerKind::kTcp) {
     for (int i = 0; i < broker.shard_count(); ++i) {
-      reactors_.push_back(std::make_unique<EpollReactor>(broker.io(i)));
+      reactors_.push_back(std::make_unique<EpollReactor>(broker.io(i), &broker.shard(i)));
     }
   }
 }

@@ -321,6 +321,52 @@ TEST(CrossShardInlineTest, PublishAfterSubackReachesSubscriberBeforeTheOtherShar
   }
 }
 
+// The publishes of one read that go to another shard leave as one task (one lock of that
+// shard's queue, at most one wake-up of its thread), not one per message, and keep their order.
+TEST(CrossShardInlineTest, PublishesOfOneReadReachAnotherShardAsOneTask) {
+  TwoShards t;
+  ASSERT_TRUE(t.ConnectBoth());
+  Subscribe(t.sub, "batch/+", 0);
+  Settle(t.broker);
+  std::string bytes;
+  for (const char* payload : {"m1", "m2", "m3"}) {
+    codec::Encode(MakePublish("batch/x", payload, 0), t.pub.version(), bytes);
+  }
+  t.pub.WriteBytes(bytes);  // one read; only shard 0 runs
+  EXPECT_EQ(t.broker.io(1).poll(), 1u);
+  Settle(t.broker);
+  std::vector<std::string> got;
+  for (const auto& p : t.sub.Of<codec::Publish>()) got.push_back(p.payload.str());
+  EXPECT_THAT(got, ElementsAre("m1", "m2", "m3"));
+
+  // Two reads: two tasks (a read's batch is posted when the read has been handled).
+  t.pub.Write(MakePublish("batch/x", "m4", 0));
+  t.pub.Write(MakePublish("batch/x", "m5", 0));
+  EXPECT_EQ(t.broker.io(1).poll(), 2u);
+}
+
+// The reactor keeps a HandoffBatch open for a whole turn (several connections' reads). A session
+// taken over from another shard during that turn gets what this shard routed to it earlier in
+// the turn: the takeover task must not overtake hand-offs still being collected.
+TEST(CrossShardInlineTest, TakeoverDoesNotOvertakeHandOffsOfTheSameTurn) {
+  Broker broker(InlineOptions(2));
+  TestConn old_conn(broker, 1, ProtocolVersion::kV5);
+  ASSERT_TRUE(Connect(old_conn, Persistent("c")));
+  Subscribe(old_conn, "tk", 1);
+  TestConn pub(broker, 0, ProtocolVersion::kV5);
+  ASSERT_TRUE(Connect(pub, "pub"));
+  TestConn fresh(broker, 0, ProtocolVersion::kV5);
+  Settle(broker);
+  {
+    Shard::HandoffBatch turn(broker.shard(0));
+    pub.Write(MakePublish("tk", "m", 1, 1));
+    fresh.Write(Persistent("c"));
+  }
+  Settle(broker);
+  EXPECT_TRUE(fresh.Of<codec::Connack>().at(0).session_present);
+  EXPECT_THAT(Payloads(fresh.Of<codec::Publish>()), ElementsAre("m"));
+}
+
 void Unsubscribe(TestConn& conn, const std::string& filter) {
   codec::Unsubscribe u;
   u.packet_id = 9;
