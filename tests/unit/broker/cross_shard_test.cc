@@ -38,6 +38,14 @@ struct TwoShards {
   TestConn pub{broker, 0, ProtocolVersion::kV5};
 };
 
+// A topic `prefix`N that a forwarded batch sends to shard 0 of two by its hash.
+std::string TopicOnShardZero(const std::string& prefix) {
+  for (int i = 0;; ++i) {
+    std::string candidate = prefix + std::to_string(i);
+    if (std::hash<std::string>{}(candidate) % 2 == 0) return candidate;
+  }
+}
+
 class ThreadedTest : public ::testing::Test {
  protected:
   ThreadedTest() : broker_(InlineOptions(3)) { broker_.Start(); }
@@ -229,11 +237,7 @@ TEST(CrossShardInlineTest, ForwardedTopicMovesToItsSubscribersShardWithoutReorde
   Broker broker(InlineOptions(2));
   TestConn sub(broker, 1, ProtocolVersion::kV5);
   ASSERT_TRUE(Connect(sub, "sub"));
-  std::string topic;
-  for (int t = 0; topic.empty(); ++t) {  // a topic whose hash picks shard 0
-    std::string candidate = "p/" + std::to_string(t);
-    if (std::hash<std::string>{}(candidate) % 2 == 0) topic = candidate;
-  }
+  const std::string topic = TopicOnShardZero("p/");  // forwarded by hash to shard 0
   Subscribe(sub, topic, 0);
   Settle(broker);
   auto placement = std::make_shared<ForwardPlacement>();
@@ -488,11 +492,7 @@ TEST(CrossShardInlineTest, ForwardedMessageIsNotReplayedToALateRoute) {
   ASSERT_TRUE(t.ConnectBoth());
   Broker& broker = t.broker;
   TestConn& sub = t.sub;
-  std::string topic;
-  for (int i = 0; topic.empty(); ++i) {  // routed on shard 0, away from the subscriber
-    std::string candidate = "race/" + std::to_string(i);
-    if (std::hash<std::string>{}(candidate) % 2 == 0) topic = candidate;
-  }
+  const std::string topic = TopicOnShardZero("race/");  // routed away from the subscriber
   const int64_t subscribed_at = ReceiveTime::Now();
   ForwardedBatch batch;
   auto m = std::make_shared<Message>();
