@@ -1,7 +1,5 @@
 #include "cluster/cluster_state.h"
 
-#include <algorithm>
-
 namespace meshmq::cluster {
 
 uint64_t FilterHash(std::string_view filter) {
@@ -45,17 +43,14 @@ bool ForwardBuffer::Push(Entry entry) {
   return true;
 }
 
-std::vector<ForwardBuffer::Taken> ForwardBuffer::TakeUnsent(size_t max) {
-  std::vector<Taken> out;
-  out.reserve(std::min(max, entries_.size() - send_pos_));
-  while (send_pos_ < entries_.size() && out.size() < max) {
+void ForwardBuffer::TakeUnsent(size_t max, std::vector<Taken>* out) {
+  for (size_t taken = 0; send_pos_ < entries_.size() && taken < max; ++taken) {
     Entry& e = entries_[send_pos_++];
     if (e.sent_once) ++resent_;
     e.sent_once = true;
     const bool keep = e.msg != nullptr && e.msg->qos > 0;
-    out.push_back({e.seq, keep ? e.msg : std::move(e.msg), e.to_subscribers, e.extra});
+    out->push_back({e.seq, keep ? e.msg : std::move(e.msg), e.to_subscribers, e.extra});
   }
-  return out;
 }
 
 std::vector<int64_t> ForwardBuffer::Ack(uint64_t acked,

@@ -78,7 +78,8 @@ class ForwardBuffer {
   // the buffer keeps only its sequence and byte count until the ack. Held until the ack, the
   // message was freed by the thread that reads acks, not the shard that built it, and the
   // allocator's cross-thread path showed as a tenth of the sending node's time.
-  std::vector<Taken> TakeUnsent(size_t max);
+  // Appends them to `out` (the writer reuses one vector drain after drain).
+  void TakeUnsent(size_t max, std::vector<Taken>* out);
   bool HasUnsent() const { return send_pos_ < entries_.size(); }
   // Drops every entry with seq <= acked; returns their queue times (for the latency histogram).
   // With `released`, the dropped messages are moved there, so the caller can free them after

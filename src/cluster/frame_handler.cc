@@ -542,7 +542,7 @@ void ClusterNode::Impl::PullForwardLane(const std::string& node_id, FrameArena* 
     }
     if (peer->out_link == nullptr) return;  // numbered and kept; sent on the next stream
     // At most 8 batches per call, so control frames queued meanwhile are not held back long.
-    out = peer->out.TakeUnsent(8 * per_batch);
+    peer->out.TakeUnsent(8 * per_batch, &out);
     stats_.forwards_sent += out.size();
     stats_.forwards_resent = 0;
     for (const auto& [id, p] : peers_) stats_.forwards_resent += p->out.resent();

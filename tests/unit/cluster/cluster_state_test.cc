@@ -38,12 +38,14 @@ ForwardBuffer::Entry Entry(uint8_t qos, size_t bytes) {
 TEST(ForwardBufferTest, ResendsOnlyUnackedQos1AfterRewind) {
   ForwardBuffer buf(1 << 20);
   for (uint8_t q : {1, 0, 1, 1}) ASSERT_TRUE(buf.Push(Entry(q, 10)));
-  auto sent = buf.TakeUnsent(3);
+  std::vector<ForwardBuffer::Taken> sent;
+  buf.TakeUnsent(3, &sent);
   ASSERT_EQ(sent.size(), 3u);
   EXPECT_EQ(sent[0].seq, 1u);
   EXPECT_EQ(buf.Ack(1).size(), 1u);
   buf.Rewind();  // seq 2 (QoS 0, sent) is dropped, 3 (sent) and 4 (unsent) remain
-  auto again = buf.TakeUnsent(10);
+  std::vector<ForwardBuffer::Taken> again;
+  buf.TakeUnsent(10, &again);
   ASSERT_EQ(again.size(), 2u);
   EXPECT_EQ(again[0].seq, 3u);
   EXPECT_EQ(again[1].seq, 4u);
@@ -59,7 +61,8 @@ TEST(ForwardBufferTest, GivesUpQos0MessagesWhenTakenAndKeepsQos1UntilAcked) {
   ForwardBuffer buf(1 << 20);
   ASSERT_TRUE(buf.Push(Entry(0, 10)));
   ASSERT_TRUE(buf.Push(Entry(1, 10)));
-  auto sent = buf.TakeUnsent(10);
+  std::vector<ForwardBuffer::Taken> sent;
+  buf.TakeUnsent(10, &sent);
   ASSERT_EQ(sent.size(), 2u);
   ASSERT_NE(sent[0].msg, nullptr);
   ASSERT_NE(sent[1].msg, nullptr);
@@ -67,7 +70,8 @@ TEST(ForwardBufferTest, GivesUpQos0MessagesWhenTakenAndKeepsQos1UntilAcked) {
   EXPECT_EQ(sent[1].msg.use_count(), 2);  // and the buffer's, for a resend
   EXPECT_EQ(buf.bytes(), 20u);             // both still count until the ack
   buf.Rewind();
-  auto again = buf.TakeUnsent(10);
+  std::vector<ForwardBuffer::Taken> again;
+  buf.TakeUnsent(10, &again);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].seq, 2u);
   buf.Ack(2);
@@ -79,7 +83,10 @@ TEST(ForwardBufferTest, BoundedByBytes) {
   EXPECT_TRUE(buf.Push(Entry(1, 10)));
   EXPECT_TRUE(buf.Push(Entry(1, 10)));
   EXPECT_FALSE(buf.Push(Entry(1, 10)));
-  buf.TakeUnsent(10);
+  {
+    std::vector<ForwardBuffer::Taken> sent;
+    buf.TakeUnsent(10, &sent);
+  }
   buf.Ack(1);
   EXPECT_TRUE(buf.Push(Entry(1, 10)));
 }
