@@ -46,20 +46,18 @@ class RecordingCluster : public ClusterPort {
   std::vector<std::string> nodes;
 };
 
-// A broker of `shards` shards in inline mode with a connected publisher on shard 0.
-struct Publisher {
-  explicit Publisher(int shards) : broker(InlineOptions(shards)) { broker.set_cluster(&cluster); }
-  Broker broker;
+// An inline broker (two shards, the exact index per shard is what is tested) with the recording
+// cluster and a connected publisher on shard 0.
+class RemoteRoutesTest : public ::testing::Test {
+ protected:
+  RemoteRoutesTest() { broker.set_cluster(&cluster); }
+  void SetUp() override { ASSERT_TRUE(Connect(pub, "pub")); }
+  Broker broker{InlineOptions(2)};
   RecordingCluster cluster;
   TestConn pub{broker, 0, ProtocolVersion::kV311};
 };
 
-TEST(RemoteRoutesTest, ExactAndWildcardRoutesOfOtherNodesForwardOncePerNode) {
-  Publisher p(2);
-  Broker& broker = p.broker;
-  RecordingCluster& cluster = p.cluster;
-  TestConn& pub = p.pub;
-  ASSERT_TRUE(Connect(pub, "pub"));
+TEST_F(RemoteRoutesTest, ExactAndWildcardRoutesOfOtherNodesForwardOncePerNode) {
   uint16_t id = 1;
   auto publish = [&](const std::string& topic) {
     pub.Write(MakePublish(topic, "m", 1, id++));
@@ -93,12 +91,7 @@ TEST(RemoteRoutesTest, ExactAndWildcardRoutesOfOtherNodesForwardOncePerNode) {
 }
 
 // More nodes than the exact index has slots: the rest keep their exact filters in the trie.
-TEST(RemoteRoutesTest, NodesBeyondTheIndexSlotsStillGetTheirMessages) {
-  Publisher p(1);
-  Broker& broker = p.broker;
-  RecordingCluster& cluster = p.cluster;
-  TestConn& pub = p.pub;
-  ASSERT_TRUE(Connect(pub, "pub"));
+TEST_F(RemoteRoutesTest, NodesBeyondTheIndexSlotsStillGetTheirMessages) {
   std::vector<std::string> all;
   for (int i = 0; i < 70; ++i) {
     all.push_back("node" + std::to_string(i));
