@@ -22,6 +22,11 @@ void ClusterAdapter::ForwardToSession(const std::string& node_id, broker::Messag
   node_->ForwardToSession(node_id, std::move(msg), std::move(target), std::move(on_queued));
 }
 
+void ClusterAdapter::AwaitForwardBarrier(const std::string& node_id,
+                                         std::function<void()> done) {
+  node_->AwaitForwardBarrier(node_id, std::move(done));
+}
+
 void ClusterAdapter::PublishRetained(broker::MessagePtr msg) {
   node_->PublishRetained(std::move(msg));
 }
@@ -82,6 +87,8 @@ void ClusterAdapter::TakeOverSession(const std::string& client_id, const std::st
 }
 
 void ClusterAdapter::EvictClient(const std::string& client_id) { broker_.EvictClient(client_id); }
+
+void ClusterAdapter::SyncShards(std::function<void()> done) { broker_.SyncShards(std::move(done)); }
 
 std::vector<broker::MessagePtr> ClusterAdapter::RetainedSnapshot() {
   auto all = broker_.retained().List("", 0, SIZE_MAX);

@@ -23,6 +23,7 @@ class ClusterAdapter : public broker::ClusterPort, public cluster::LocalNode {
                std::function<void(bool)> on_queued) override;
   void ForwardToSession(const std::string& node_id, broker::MessagePtr msg,
                         broker::SessionTarget target, std::function<void(bool)> on_queued) override;
+  void AwaitForwardBarrier(const std::string& node_id, std::function<void()> done) override;
   void PublishRetained(broker::MessagePtr msg) override;
   void ClientConnected(const std::string& client_id, int64_t connected_at_ms) override;
   void ClientDisconnected(const std::string& client_id) override;
@@ -44,6 +45,7 @@ class ClusterAdapter : public broker::ClusterPort, public cluster::LocalNode {
   void TakeOverSession(const std::string& client_id, const std::string& to_node,
                        std::function<void(std::optional<std::string>)> done) override;
   void EvictClient(const std::string& client_id) override;
+  void SyncShards(std::function<void()> done) override;
   std::vector<broker::MessagePtr> RetainedSnapshot() override;
 
  private:

@@ -172,6 +172,16 @@ void Broker::RemoteRoutesChanged(const std::string& node, const std::vector<std:
   }
 }
 
+void Broker::SyncShards(std::function<void()> done) {
+  auto left = std::make_shared<std::atomic<size_t>>(shards_.size());
+  auto finish = std::make_shared<std::function<void()>>(std::move(done));
+  for (auto& shard : shards_) {
+    boost::asio::post(shard->io(), [left, finish] {
+      if (left->fetch_sub(1) == 1) (*finish)();
+    });
+  }
+}
+
 void Broker::NodeDown(const std::string& node) {
   for (auto& shard : shards_) {
     Shard* s = shard.get();

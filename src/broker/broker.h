@@ -122,6 +122,9 @@ class Broker {
   // A message for one session, passed on by the node it moved away from (session_move.cc).
   void DeliverToSession(MessagePtr msg, SessionTarget target, std::function<void()> done);
   void EvictClient(const std::string& client_id);
+  // Runs one task on every shard after what is already posted to it, then done() on the shard
+  // that finished last (forward barriers, session_move.cc).
+  void SyncShards(std::function<void()> done);
 
   // Publishes from inside the node ($SYS, admin API): routed like a client's publish.
   void Publish(MessagePtr msg);

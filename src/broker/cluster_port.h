@@ -68,6 +68,13 @@ class ClusterPort {
   // Shard::MoveSession); on_queued as for Forward.
   virtual void ForwardToSession(const std::string& node_id, MessagePtr msg, SessionTarget target,
                                 std::function<void(bool)> on_queued) = 0;
+  // The session moved to `node_id` (Shard::MoveSession): done() once no peer can still send
+  // this node a message for it that `node_id` does not also get, or after a time bound. Any
+  // thread. The default (no peers to wait for) calls it at once.
+  virtual void AwaitForwardBarrier(const std::string& node_id, std::function<void()> done) {
+    (void)node_id;
+    done();
+  }
   virtual void PublishRetained(MessagePtr msg) = 0;
   virtual void ClientConnected(const std::string& client_id, int64_t connected_at_ms) = 0;
   virtual void ClientDisconnected(const std::string& client_id) = 0;

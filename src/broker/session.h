@@ -88,6 +88,9 @@ struct SessionRare {
   std::string moved_to;
   int64_t moved_at_ms = 0;          // steady clock
   int64_t moved_covered_at_ms = 0;  // when the new owner's routes covered ours here; 0 = not yet
+  // The forward barrier asked for once the routes covered ours (ClusterPort::AwaitForwardBarrier)
+  // has passed: no peer can still send us a message for this session that the new owner lacks.
+  bool moved_barrier_passed = false;
 
   // Set for a while after the session moved HERE from another node (Import): ids of messages
   // that came directly and that the old node passed on, so one arriving both ways is delivered

@@ -5,8 +5,10 @@
 // session object as a forwarding tombstone: its subscriptions stay in the trie, so this node keeps
 // announcing the routes, and every delivery that still reaches it (forwards that peers queued
 // before they learned of the move, local publishes) goes to the new owner with ForwardToSession.
-// The tombstone ends once this shard sees the new owner's routes for every filter of the session,
-// plus a grace period for forwards already in flight; at the latest after kMovedMaxMs. Ending it
+// The tombstone ends once this shard sees the new owner's routes for every filter of the session
+// and the forward barrier asked for then has passed (every live peer routes with those routes, and
+// what it routed before reached this node: cluster/forward_barrier.cc), and no sooner than a grace
+// period after the routes showed; at the latest after kMovedMaxMs. Ending it
 // withdraws our routes only after the new owner's are known here, and peers learned those at
 // about the same time, so publishers never see a moment with neither route.
 //
@@ -29,7 +31,7 @@ namespace meshmq::broker {
 namespace {
 
 constexpr int kMovedPollMs = 20;      // how often a tombstone checks the new owner's routes
-constexpr int kMovedGraceMs = 300;    // in-flight forwards still accepted after the routes showed
+constexpr int kMovedGraceMs = 300;    // the tombstone's shortest life after the routes showed
 constexpr int kMovedMaxMs = 5000;     // a tombstone never lives longer (new owner died, ...)
 constexpr int kMovedInRetryMs = 5;
 constexpr int kMovedInWaitMs = 3000;  // the claim itself times out after 3 s (takeover timeout)
@@ -56,6 +58,7 @@ SessionState Shard::MoveSession(Session& session, const std::string& to_node) {
   rare.moved_to = to_node;
   rare.moved_at_ms = SteadyNowMs();
   rare.moved_covered_at_ms = 0;
+  rare.moved_barrier_passed = false;
   CheckMovedSession(session.client_id);
   return state;
 }
@@ -74,18 +77,47 @@ void Shard::CheckMovedSession(const std::string& client_id) {
       break;
     }
   }
-  if (covered && rare.moved_covered_at_ms == 0) rare.moved_covered_at_ms = now;
-  bool done = (covered && now - rare.moved_covered_at_ms >= kMovedGraceMs) ||
+  if (covered && rare.moved_covered_at_ms == 0) {
+    rare.moved_covered_at_ms = now;
+    AwaitMoveBarrier(*session);
+  }
+  bool done = (covered && rare.moved_barrier_passed &&
+               now - rare.moved_covered_at_ms >= kMovedGraceMs) ||
               now - rare.moved_at_ms >= kMovedMaxMs;
   if (done) {
     spdlog::debug("session {}: forwarding tombstone to {} ends after {} ms{}", client_id,
-                  rare.moved_to, now - rare.moved_at_ms, covered ? "" : " (timeout)");
+                  rare.moved_to, now - rare.moved_at_ms,
+                  covered && rare.moved_barrier_passed ? "" : " (timeout)");
     DestroySession(*session, /*release_id=*/false);
     return;
   }
   rare.expiry_timer.expires_after(std::chrono::milliseconds(kMovedPollMs));
   rare.expiry_timer.async_wait([this, client_id](const boost::system::error_code& ec) {
     if (!ec) CheckMovedSession(client_id);
+  });
+}
+
+// Asked once the new owner's routes covered the session's here. The cluster's barrier covers what
+// peers routed with the old routes; the shard round after it covers this node's own other shards,
+// whose hand-offs to this tombstone (routed before they applied the new routes) are then queued
+// here ahead of the confirmation.
+void Shard::AwaitMoveBarrier(Session& session) {
+  SessionRare& rare = *session.rare();
+  ClusterPort* cluster = broker_.cluster();
+  if (cluster == nullptr) {
+    rare.moved_barrier_passed = true;
+    return;
+  }
+  const int64_t moved_at = rare.moved_at_ms;  // which move the answer belongs to
+  cluster->AwaitForwardBarrier(rare.moved_to, [this, client_id = session.client_id, moved_at] {
+    broker_.SyncShards([this, client_id, moved_at] {
+      boost::asio::post(io_, [this, client_id, moved_at] {
+        Session* s = FindSession(client_id);
+        if (s != nullptr && s->moved() && s->rare()->moved_at_ms == moved_at) {
+          s->rare()->moved_barrier_passed = true;
+        }
+      });
+    });
   });
 }
 

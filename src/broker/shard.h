@@ -229,6 +229,7 @@ class Shard {
                              const std::string& group, std::optional<size_t> pick);
   void OnSessionExpired(const std::string& client_id);
   void CheckMovedSession(const std::string& client_id);
+  void AwaitMoveBarrier(Session& session);  // sets moved_barrier_passed when it passes
   // For a tombstone: passes the delivery on and returns false. Within move_dedup: false for the
   // second copy of a message. Else true: deliver.
   bool AdmitAfterMove(Session& session, Delivery& delivery, bool passed_on);

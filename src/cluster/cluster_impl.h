@@ -100,6 +100,27 @@ struct Dialer {
   std::thread thread;
 };
 
+// One AwaitForwardBarrier, on the node that asked (forward_barrier.cc).
+struct PendingBarrier {
+  struct Answer {
+    bool replied = false;
+    uint64_t forward_seq = 0;  // of the answering node's incarnation below
+    uint64_t incarnation = 0;
+  };
+  std::function<void()> done;
+  int64_t deadline_ms = 0;
+  std::map<std::string, Answer> peers;  // every peer alive when it was asked
+};
+
+// A barrier request this node answers once its routes of `node_id` reach `route_seq`.
+struct BarrierAsk {
+  std::string requester;
+  uint64_t request_id = 0;
+  std::string node_id;
+  uint64_t route_seq = 0;
+  int64_t deadline_ms = 0;
+};
+
 struct PendingClaim {
   std::function<void(std::optional<std::string>)> done;
   int remaining = 0;
@@ -134,6 +155,8 @@ class ClusterNode::Impl : public std::enable_shared_from_this<ClusterNode::Impl>
   std::vector<MemberInfo> Members() const;
   bool Ready() const;
   ClusterStats Stats() const;
+  // forward_barrier.cc
+  void AwaitForwardBarrier(const std::string& node_id, std::function<void()> done);
   void BlockPeer(const std::string& node_id, bool blocked);
   void BreakStreams(const std::string& node_id);
   void DropIncomingForwards(bool drop);
@@ -158,6 +181,8 @@ class ClusterNode::Impl : public std::enable_shared_from_this<ClusterNode::Impl>
   void PullReverseLane(const std::string& node_id, FrameArena* arena,
                        std::vector<const v1::Frame*>* frames);
   void RunTimer();
+  // forward_barrier.cc: the answering side, once every shard routes with the asked routes.
+  void AnswerBarrier(const std::string& requester, uint64_t request_id);
 
   void CountAuthFailure();
   // Publishes the dialer's current call so Stop()/test hooks can cancel it; false when stopping.
@@ -193,6 +218,19 @@ class ClusterNode::Impl : public std::enable_shared_from_this<ClusterNode::Impl>
   void HandleTakeoverRequest(const std::string& node_id, const v1::TakeoverRequest& req);
   void HandleTakeoverReply(const v1::TakeoverReply& reply);
   void FinishClaim(uint64_t id, std::optional<std::string> session, bool final_answer);
+  // forward_barrier.cc
+  void HandleBarrierRequestLocked(Peer& from, const v1::ForwardBarrierRequest& req)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleBarrierReply(const std::string& node_id, const v1::ForwardBarrierReply& reply);
+  void StartBarrierAnswerLocked(const std::string& requester, uint64_t request_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Answers the asks waiting for routes this node now has (after a route delta or snapshot).
+  void RecheckBarrierAsksLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the callbacks of barriers now passed (or past their deadline) to *ready.
+  void CheckBarriersLocked(int64_t now, std::vector<std::function<void()>>* ready)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Numbers what the shards queued for node_id so far; returns the last sequence given.
+  uint64_t NumberLane(const std::string& node_id);
   void TickLocked(int64_t now, std::vector<std::function<void()>>* expired)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UpdateReadyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -226,6 +264,9 @@ class ClusterNode::Impl : public std::enable_shared_from_this<ClusterNode::Impl>
   RetainedVersions retained_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, PendingClaim> claims_ ABSL_GUARDED_BY(mu_);
   uint64_t next_claim_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<uint64_t, PendingBarrier> barriers_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_barrier_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::vector<BarrierAsk> barrier_asks_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> blocked_ ABSL_GUARDED_BY(mu_);
   bool drop_incoming_forwards_ ABSL_GUARDED_BY(mu_) = false;
   bool discovery_reported_ ABSL_GUARDED_BY(mu_) = false;

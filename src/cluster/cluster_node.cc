@@ -197,6 +197,8 @@ void ClusterNode::Impl::TickLocked(int64_t now, std::vector<std::function<void()
       DropPeerLocked(*p, Peer::State::kDown);
     }
   }
+  RecheckBarrierAsksLocked();  // drops the ones past their deadline
+  CheckBarriersLocked(now, expired);  // peers gone down, deadlines
   for (auto it = claims_.begin(); it != claims_.end();) {
     if (it->second.deadline_ms > now) {
       ++it;
@@ -332,6 +334,9 @@ void ClusterNode::ClientDisconnected(const std::string& id) { impl_->ClientDisco
 void ClusterNode::ClaimClientId(const std::string& id,
                                 std::function<void(std::optional<std::string>)> done) {
   impl_->ClaimClientId(id, std::move(done));
+}
+void ClusterNode::AwaitForwardBarrier(const std::string& node_id, std::function<void()> done) {
+  impl_->AwaitForwardBarrier(node_id, std::move(done));
 }
 std::vector<ClusterNode::MemberInfo> ClusterNode::Members() const { return impl_->Members(); }
 bool ClusterNode::Ready() const { return impl_->Ready(); }

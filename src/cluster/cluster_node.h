@@ -91,6 +91,10 @@ class LocalNode {
   // here afterwards are passed on to `to_node` with ForwardToSession.
   virtual void TakeOverSession(const std::string& client_id, const std::string& to_node,
                                std::function<void(std::optional<std::string>)> done) = 0;
+  // Runs one task on every broker thread, after the ones already posted (route changes among
+  // them), then done() from one of those threads. A forward barrier's answer waits for it
+  // (forward_barrier.cc). The default runs done() at once (a LocalNode without threads).
+  virtual void SyncShards(std::function<void()> done) { done(); }
   // client_id is live here AND on a node with a newer registration: disconnect it here.
   virtual void EvictClient(const std::string& client_id) = 0;
   // Full retained set, sent to a peer on every new stream.
@@ -157,6 +161,11 @@ class ClusterNode {
   void ClaimClientId(const std::string& client_id,
                      std::function<void(std::optional<std::string>)> done);
 
+  // A session moved from this node to `node_id`: done() once no live peer can still send this
+  // node a message for it that `node_id` does not also get (every peer then routes with the
+  // routes of `node_id` this node has now, and what it routed before has been handled here), or
+  // after 5 s. From a cluster or broker thread; never called when the node stops first.
+  void AwaitForwardBarrier(const std::string& node_id, std::function<void()> done);
   struct MemberInfo {
     std::string node_id;
     std::string address;

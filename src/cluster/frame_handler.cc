@@ -232,10 +232,12 @@ void ClusterNode::Impl::HandleRouteDeltaLocked(Peer& peer, const v1::RouteDelta&
   int64_t lag = std::max<int64_t>(0, WallMs() - delta.sent_at_ms());
   stats_.last_route_lag_ms = lag;
   stats_.max_route_lag_ms = std::max(stats_.max_route_lag_ms, lag);
-  if (added.empty() && removed.empty()) return;
-  Notify([this, id = peer.node_id, added = std::move(added), removed = std::move(removed)] {
-    local_.RemoteRoutesChanged(id, added, removed);
-  });
+  if (!added.empty() || !removed.empty()) {
+    Notify([this, id = peer.node_id, added = std::move(added), removed = std::move(removed)] {
+      local_.RemoteRoutesChanged(id, added, removed);
+    });
+  }
+  RecheckBarrierAsksLocked();  // after the Notify: the answer's shard tasks come after it
 }
 
 void ClusterNode::Impl::HandleRouteSnapshotLocked(Peer& peer, v1::RouteSnapshot& snap) {
@@ -260,6 +262,7 @@ void ClusterNode::Impl::HandleRouteSnapshotLocked(Peer& peer, v1::RouteSnapshot&
     if (Peer* p = FindPeerLocked(id)) p->routes_delivered = true;
     UpdateReadyLocked();
   });
+  RecheckBarrierAsksLocked();
 }
 
 // Registrations are versioned (connected_at_ms, node id); a peer's newer registration of a client
@@ -298,6 +301,8 @@ void ClusterNode::Impl::OnForwardLaneFrame(const std::string& node_id, v1::Frame
       case v1::Frame::kRouteSnapshot:
         return HandleRouteSnapshotLocked(*peer, *frame.mutable_route_snapshot());
       case v1::Frame::kClients: return HandleClientsLocked(*peer, frame.clients());
+      case v1::Frame::kForwardBarrierRequest:
+        return HandleBarrierRequestLocked(*peer, frame.forward_barrier_request());
       case v1::Frame::kLeave:
         spdlog::info("cluster: {} left", node_id);
         return DropPeerLocked(*peer, Peer::State::kLeft);
@@ -341,6 +346,8 @@ void ClusterNode::Impl::OnReverseLaneFrame(const std::string& node_id, v1::Frame
       return;
     }
     case v1::Frame::kTakeoverReply: return HandleTakeoverReply(frame.takeover_reply());
+    case v1::Frame::kForwardBarrierReply:
+      return HandleBarrierReply(node_id, frame.forward_barrier_reply());
     default: spdlog::debug("cluster: unexpected reverse frame {} from {}", frame.kind_case(), node_id);
   }
 }
@@ -415,10 +422,19 @@ void ClusterNode::Impl::HandleForwardBatch(const std::string& node_id, v1::Forwa
     if (completion->parts.fetch_sub(1) != 1) return;
     std::shared_ptr<Impl> self = completion->impl.lock();
     if (!self) return;
+    std::vector<std::function<void()>> barriers_passed;  // run after the lock is released
     absl::MutexLock lock(&self->mu_);
     Peer* peer = self->FindPeerLocked(completion->node_id);
     if (peer == nullptr) return;
     peer->in.Done(completion->incarnation, completion->seqs);
+    if (!self->barriers_.empty()) {
+      self->CheckBarriersLocked(SteadyMs(), &barriers_passed);
+      if (!barriers_passed.empty()) {
+        self->Notify([fns = std::move(barriers_passed)] {
+          for (const auto& fn : fns) fn();
+        });
+      }
+    }
     // Acks only free the sender's buffer (no publisher waits on them), so they go out at most
     // every kAckIntervalMs; a completion inside that interval rides along with a later ack, and
     // the timer flushes the last one. At a moderate rate this halves the threads woken per

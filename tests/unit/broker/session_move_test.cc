@@ -35,6 +35,14 @@ class FakeCluster : public ClusterPort {
     passed.push_back({node, std::move(msg), std::move(target)});
     if (on_queued) on_queued(true);
   }
+  void AwaitForwardBarrier(const std::string& node, std::function<void()> done) override {
+    barrier_nodes.push_back(node);
+    if (hold_barrier) {
+      barriers.push_back(std::move(done));
+    } else {
+      done();
+    }
+  }
   void PublishRetained(MessagePtr) override {}
   void ClientConnected(const std::string&, int64_t) override {}
   void ClientDisconnected(const std::string&) override {}
@@ -48,6 +56,9 @@ class FakeCluster : public ClusterPort {
   std::vector<std::string> added, removed;
   std::vector<Passed> passed;
   int forwards = 0;
+  bool hold_barrier = false;  // keep AwaitForwardBarrier's callbacks in `barriers`
+  std::vector<std::function<void()>> barriers;
+  std::vector<std::string> barrier_nodes;
   std::map<std::string, std::string> sessions;  // what "another node" hands over on a claim
 };
 
@@ -62,12 +73,9 @@ MessagePtr Msg(const std::string& topic, const std::string& payload, uint64_t or
   return m;
 }
 
-TEST(SessionMoveTest, TombstonePassesLateMessagesOnUntilTheNewOwnersRoutesShow) {
-  Broker broker(InlineOptions());
-  FakeCluster cluster;
-  broker.set_cluster(&cluster);
-  TestConn pub(broker, 0, ProtocolVersion::kV311);
-  Connect(pub, "pub");
+// Persistent session "dev" (subscribed to a/# at QoS 1) goes offline here, then node B takes it
+// over: this broker keeps a forwarding tombstone. Returns the state handed to B.
+std::optional<SessionState> MoveDevToNodeB(Broker& broker) {
   {
     TestConn sub(broker, 0, ProtocolVersion::kV311);
     Connect(sub, "dev", /*clean_start=*/false);
@@ -77,6 +85,16 @@ TEST(SessionMoveTest, TombstonePassesLateMessagesOnUntilTheNewOwnersRoutesShow) 
   std::optional<SessionState> state;
   broker.TakeOverSession("dev", "nodeB", [&](std::optional<SessionState> s) { state = s; });
   Settle(broker);
+  return state;
+}
+
+TEST(SessionMoveTest, TombstonePassesLateMessagesOnUntilTheNewOwnersRoutesShow) {
+  Broker broker(InlineOptions());
+  FakeCluster cluster;
+  broker.set_cluster(&cluster);
+  TestConn pub(broker, 0, ProtocolVersion::kV311);
+  Connect(pub, "pub");
+  std::optional<SessionState> state = MoveDevToNodeB(broker);
   ASSERT_TRUE(state);
   ASSERT_EQ(state->subscriptions.size(), 1u);
   EXPECT_TRUE(cluster.removed.empty()) << "the route must stay while messages may still come";
@@ -98,6 +116,35 @@ TEST(SessionMoveTest, TombstonePassesLateMessagesOnUntilTheNewOwnersRoutesShow) 
   pub.Write(MakePublish("a/1", "after", 1, 2));
   EXPECT_EQ(cluster.passed.size(), 1u);  // now forwarded to nodeB's route like any message
   EXPECT_EQ(cluster.forwards, 1);
+}
+
+// A loaded peer can still deliver a message it routed with the old routes long after the new
+// owner's routes showed here: the tombstone waits for the forward barrier, not only a timer.
+TEST(SessionMoveTest, TombstoneWaitsForTheForwardBarrierBeyondTheGracePeriod) {
+  Broker broker(InlineOptions());
+  FakeCluster cluster;
+  cluster.hold_barrier = true;
+  broker.set_cluster(&cluster);
+  TestConn pub(broker, 0, ProtocolVersion::kV311);
+  Connect(pub, "pub");
+  std::optional<SessionState> state = MoveDevToNodeB(broker);
+  ASSERT_TRUE(state);
+  EXPECT_TRUE(cluster.barrier_nodes.empty()) << "asked before the new owner's routes showed";
+
+  broker.RemoteRoutesChanged("nodeB", {"a/#"}, {});
+  RunFor(broker, std::chrono::milliseconds(600));  // twice the grace period
+  EXPECT_THAT(cluster.barrier_nodes, ElementsAre("nodeB"));
+  EXPECT_TRUE(cluster.removed.empty()) << "ended while the barrier was pending";
+  pub.Write(MakePublish("a/1", "late", 1, 1));
+  ASSERT_EQ(cluster.passed.size(), 1u) << "a late message must still be passed on";
+
+  ASSERT_EQ(cluster.barriers.size(), 1u);
+  cluster.barriers[0]();  // every peer's earlier forwards handled
+  RunFor(broker, std::chrono::milliseconds(100));
+  EXPECT_THAT(cluster.removed, ElementsAre("a/#"));
+  pub.Write(MakePublish("a/1", "after", 1, 2));
+  EXPECT_EQ(cluster.passed.size(), 1u);
+  EXPECT_EQ(cluster.forwards, 2);  // "late" went both ways (the new owner drops one), "after" one
 }
 
 TEST(SessionMoveTest, MovedInSessionGetsEachMessageOnceWhicheverWayItCame) {

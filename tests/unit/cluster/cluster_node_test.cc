@@ -2,10 +2,14 @@
 // Timings are printed (they feed docs/cluster.md). heartbeat 100 ms, failure timeout 600 ms.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <functional>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include "test_cluster.h"
 
@@ -212,6 +216,56 @@ TEST_F(ClusterNodeTest, NewStreamWaitsForTheOldReadersDeliveriesToKeepOrder) {
   for (const Delivered& d : c[1].local.delivered) got.push_back(d.payload);
   for (int i = 0; i < 30; ++i) want.push_back(std::to_string(i));
   EXPECT_EQ(got, want);
+}
+
+// A session moved from B to C: B's tombstone may end only once every peer's earlier forwards to
+// B have been handled there (forward_barrier.cc). Here A's forward is delivered to B's local node
+// but not finished, so the barrier must wait for it.
+TEST_F(ClusterNodeTest, ForwardBarrierWaitsUntilEarlierForwardsAreHandled) {
+  std::atomic<int> passed{0};  // outlives the nodes (a callback may run while they stop)
+  ClusterFixture c(3);
+  StartMesh(c);
+  c[1].local.hold_done = true;
+  c[0].node->Forward("B", MakeMsg("t/1", "early", 1, "A"), true, {}, nullptr);
+  ASSERT_GE(WaitFor([&] {
+              std::lock_guard<std::mutex> l(c[1].local.mu);
+              return c[1].local.held.size() == 1;
+            }),
+            0);
+  c[1].node->AwaitForwardBarrier("C", [&] { ++passed; });
+  // A and C answer at once; B has not finished A's forward yet.
+  WaitFor([&] { return passed.load() > 0; }, 500);
+  EXPECT_EQ(passed.load(), 0) << "passed before A's earlier forward was handled";
+  std::vector<std::function<void()>> held;
+  {
+    std::lock_guard<std::mutex> l(c[1].local.mu);
+    held.swap(c[1].local.held);
+    c[1].local.hold_done = false;
+  }
+  for (auto& done : held) done();
+  ASSERT_GE(WaitFor([&] { return passed.load() > 0; }), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(passed.load(), 1);
+}
+
+// With nothing in flight the barrier is a round trip, far below its 5 s bound.
+TEST_F(ClusterNodeTest, ForwardBarrierWithNothingInFlightPassesAtOnce) {
+  std::atomic<int> passed{0};
+  ClusterFixture c(3);
+  StartMesh(c);
+  c[2].node->AddLocalRoute("moved/#");
+  ASSERT_GE(WaitFor([&] {
+              std::lock_guard<std::mutex> l(c[1].local.mu);
+              return c[1].local.routes["C"].count("moved/#") == 1;
+            }),
+            0);
+  auto start = std::chrono::steady_clock::now();
+  c[1].node->AwaitForwardBarrier("C", [&] { ++passed; });
+  ASSERT_GE(WaitFor([&] { return passed.load() > 0; }), 0);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - start).count();
+  std::printf("forward barrier with nothing in flight: %lld ms\n", static_cast<long long>(ms));
+  EXPECT_LT(ms, 2000);
 }
 
 TEST_F(ClusterNodeTest, BufferFullOrPeerDownRejectsForward) {
