@@ -248,6 +248,26 @@ TEST_F(ClusterNodeTest, ForwardBarrierWaitsUntilEarlierForwardsAreHandled) {
   EXPECT_EQ(passed.load(), 1);
 }
 
+// A peer answers only once it routes with the new owner's routes that the asking node has: here
+// A is cut off from C when C announces its route, so A could still route to B alone.
+TEST_F(ClusterNodeTest, ForwardBarrierWaitsForThePeerToHaveTheNewOwnersRoutes) {
+  std::atomic<int> passed{0};
+  ClusterFixture c(3);
+  StartMesh(c);
+  c[0].node->TestBlockPeer("C", true);
+  c[2].node->TestBlockPeer("A", true);
+  c[2].node->AddLocalRoute("moved/#");
+  ASSERT_GE(WaitFor([&] { return c[1].local.HasRoute("C", "moved/#"); }), 0);
+  c[1].node->AwaitForwardBarrier("C", [&] { ++passed; });
+  // Well inside the failure timeout (600 ms), after which A would stop waiting for a dead C.
+  WaitFor([&] { return passed.load() > 0; }, 250);
+  EXPECT_FALSE(c[0].local.HasRoute("C", "moved/#"));
+  EXPECT_EQ(passed.load(), 0) << "A answered without C's new route";
+  c[0].node->TestBlockPeer("C", false);
+  c[2].node->TestBlockPeer("A", false);
+  ASSERT_GE(WaitFor([&] { return passed.load() > 0; }), 0);
+}
+
 // With nothing in flight the barrier is a round trip, far below its 5 s bound.
 TEST_F(ClusterNodeTest, ForwardBarrierWithNothingInFlightPassesAtOnce) {
   std::atomic<int> passed{0};
