@@ -107,6 +107,8 @@ struct PendingBarrier {
     uint64_t forward_seq = 0;  // of the answering node's incarnation below
     uint64_t incarnation = 0;
   };
+  std::string node_id;     // the session's new owner
+  uint64_t route_seq = 0;  // its route-set sequence when asked
   std::function<void()> done;
   int64_t deadline_ms = 0;
   std::map<std::string, Answer> peers;  // every peer alive when it was asked
@@ -229,6 +231,9 @@ class ClusterNode::Impl : public std::enable_shared_from_this<ClusterNode::Impl>
   // Moves the callbacks of barriers now passed (or past their deadline) to *ready.
   void CheckBarriersLocked(int64_t now, std::vector<std::function<void()>>* ready)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A new stream to `peer`: asks it again for the barriers it has not answered (the request or
+  // the answer may have been lost with the old stream, or there was no stream when they began).
+  void ResendBarrierRequestsLocked(Peer& peer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Numbers what the shards queued for node_id so far; returns the last sequence given.
   uint64_t NumberLane(const std::string& node_id);
   void TickLocked(int64_t now, std::vector<std::function<void()>>* expired)

@@ -31,7 +31,26 @@ namespace {
 
 constexpr int64_t kBarrierTimeoutMs = 5000;  // as the broker's tombstone bound (kMovedMaxMs)
 
+v1::Frame BarrierRequest(uint64_t id, const PendingBarrier& barrier) {
+  v1::Frame frame;
+  v1::ForwardBarrierRequest* req = frame.mutable_forward_barrier_request();
+  req->set_request_id(id);
+  req->set_node_id(barrier.node_id);
+  req->set_route_seq(barrier.route_seq);
+  return frame;
+}
+
 }  // namespace
+
+void ClusterNode::Impl::ResendBarrierRequestsLocked(Peer& peer) {
+  if (!peer.out_link) return;
+  for (const auto& [id, barrier] : barriers_) {
+    auto answer = barrier.peers.find(peer.node_id);
+    if (answer != barrier.peers.end() && !answer->second.replied) {
+      peer.out_link->Send(BarrierRequest(id, barrier));
+    }
+  }
+}
 
 void ClusterNode::Impl::AwaitForwardBarrier(const std::string& node_id,
                                             std::function<void()> done) {
@@ -42,18 +61,15 @@ void ClusterNode::Impl::AwaitForwardBarrier(const std::string& node_id,
     const uint64_t route_seq = owner != nullptr ? owner->routes.seq() : 0;
     const uint64_t id = next_barrier_id_++;
     PendingBarrier barrier;
+    barrier.node_id = node_id;
+    barrier.route_seq = route_seq;
     barrier.done = std::move(done);
     barrier.deadline_ms = SteadyMs() + kBarrierTimeoutMs;
-    v1::Frame frame;
-    v1::ForwardBarrierRequest* req = frame.mutable_forward_barrier_request();
-    req->set_request_id(id);
-    req->set_node_id(node_id);
-    req->set_route_seq(route_seq);
+    const v1::Frame frame = BarrierRequest(id, barrier);
     for (auto& [peer_id, peer] : peers_) {
       if (peer->state != Peer::State::kAlive) continue;
       barrier.peers[peer_id];
-      // A peer without our stream right now cannot be asked: the barrier then waits for its
-      // deadline, as a tombstone did before barriers existed.
+      // A peer without our stream right now is asked once it is back (OnOutboundHello).
       if (peer->out_link) peer->out_link->Send(frame);
     }
     if (!barrier.peers.empty()) {

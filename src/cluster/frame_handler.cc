@@ -141,6 +141,7 @@ bool ClusterNode::Impl::OnOutboundHello(Dialer* dialer, const v1::HelloAck& ack,
     if (std::shared_ptr<Link> l = weak.lock()) l->Wake();
   });
   QueueInitialFramesLocked(*link, retained);
+  ResendBarrierRequestsLocked(peer);
   link->Wake();
   UpdateReadyLocked();
   return true;

@@ -268,6 +268,26 @@ TEST_F(ClusterNodeTest, ForwardBarrierWaitsForThePeerToHaveTheNewOwnersRoutes) {
   ASSERT_GE(WaitFor([&] { return passed.load() > 0; }), 0);
 }
 
+// B has no stream to A when it asks (a partition that heals at once): A is asked when the stream
+// is back, instead of the barrier running into its 5 s bound.
+TEST_F(ClusterNodeTest, ForwardBarrierAsksAPeerAgainWhenItsStreamComesBack) {
+  std::atomic<int> passed{0};
+  ClusterFixture c(3);
+  StartMesh(c);
+  c[1].node->TestBlockPeer("A", true);
+  c[0].node->TestBlockPeer("B", true);
+  auto start = std::chrono::steady_clock::now();
+  c[1].node->AwaitForwardBarrier("C", [&] { ++passed; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  c[1].node->TestBlockPeer("A", false);
+  c[0].node->TestBlockPeer("B", false);
+  ASSERT_GE(WaitFor([&] { return passed.load() > 0; }), 0);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - start).count();
+  std::printf("forward barrier across a healed stream: %lld ms\n", static_cast<long long>(ms));
+  EXPECT_LT(ms, 3000) << "waited for the deadline instead of asking again";
+}
+
 // With nothing in flight the barrier is a round trip, far below its 5 s bound.
 TEST_F(ClusterNodeTest, ForwardBarrierWithNothingInFlightPassesAtOnce) {
   std::atomic<int> passed{0};
