@@ -121,6 +121,8 @@ class Broker {
                        std::function<void(std::optional<SessionState>)> done);
   // A message for one session, passed on by the node it moved away from (session_move.cc).
   void DeliverToSession(MessagePtr msg, SessionTarget target, std::function<void()> done);
+  // DeliverToSession for an id with no session here but maybe a forwarding tombstone.
+  void PassOnToTombstone(MessagePtr msg, SessionTarget target, std::function<void()> done);
   void EvictClient(const std::string& client_id);
   // Runs one task on every shard after what is already posted to it, then done() on the shard
   // that finished last (forward barriers, session_move.cc).

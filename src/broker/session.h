@@ -91,6 +91,7 @@ struct SessionRare {
   // The forward barrier asked for once the routes covered ours (ClusterPort::AwaitForwardBarrier)
   // has passed: no peer can still send us a message for this session that the new owner lacks.
   bool moved_barrier_passed = false;
+  uint32_t moved_barrier_gen = 0;  // which request a barrier's answer belongs to
 
   // Set for a while after the session moved HERE from another node (Import): ids of messages
   // that came directly and that the old node passed on, so one arriving both ways is delivered
@@ -98,6 +99,8 @@ struct SessionRare {
   struct MoveDedup {
     int64_t until_ms = 0;  // steady clock
     bool full = false;     // too many ids: no more de-duplication, passed-on still accepted
+    // Ids delivered since the import as they came: directly (with those of the imported queue
+    // and window) or passed on by a tombstone.
     absl::flat_hash_set<std::tuple<std::string, int64_t, uint64_t>> direct, passed_on;
   };
   std::unique_ptr<MoveDedup> move_dedup;

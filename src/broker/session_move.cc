@@ -18,7 +18,9 @@
 //
 // Runs on the shard's thread only.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <memory>
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -77,6 +79,14 @@ void Shard::CheckMovedSession(const std::string& client_id) {
       break;
     }
   }
+  if (!covered && rare.moved_covered_at_ms != 0) {
+    // The new owner's routes went away again here (its own tombstone of an earlier move of this
+    // session ended before the new subscription was announced): peers may have dropped them too
+    // and route to us alone again, so what the barrier confirmed no longer holds.
+    rare.moved_covered_at_ms = 0;
+    rare.moved_barrier_passed = false;
+    ++rare.moved_barrier_gen;  // an answer still on its way is for the old routes
+  }
   if (covered && rare.moved_covered_at_ms == 0) {
     rare.moved_covered_at_ms = now;
     AwaitMoveBarrier(*session);
@@ -108,12 +118,12 @@ void Shard::AwaitMoveBarrier(Session& session) {
     rare.moved_barrier_passed = true;
     return;
   }
-  const int64_t moved_at = rare.moved_at_ms;  // which move the answer belongs to
-  cluster->AwaitForwardBarrier(rare.moved_to, [this, client_id = session.client_id, moved_at] {
-    broker_.SyncShards([this, client_id, moved_at] {
-      boost::asio::post(io_, [this, client_id, moved_at] {
+  const uint32_t gen = ++rare.moved_barrier_gen;
+  cluster->AwaitForwardBarrier(rare.moved_to, [this, client_id = session.client_id, gen] {
+    broker_.SyncShards([this, client_id, gen] {
+      boost::asio::post(io_, [this, client_id, gen] {
         Session* s = FindSession(client_id);
-        if (s != nullptr && s->moved() && s->rare()->moved_at_ms == moved_at) {
+        if (s != nullptr && s->moved() && s->rare()->moved_barrier_gen == gen) {
           s->rare()->moved_barrier_passed = true;
         }
       });
@@ -128,7 +138,7 @@ void StartMoveDedup(Session& session) {
   auto seed = [&](const Delivery& d) {
     if (d.msg && d.msg->origin_seq != 0) {
       rare.move_dedup->direct.emplace(d.msg->origin_node, d.msg->timestamp_ms,
-                                         d.msg->origin_seq);
+                                      d.msg->origin_seq);
     }
   };
   for (const Delivery& d : session.queue) seed(d);
@@ -164,11 +174,16 @@ bool Shard::AdmitAfterMove(Session& session, Delivery& delivery, bool passed_on)
   const Message& m = *delivery.msg;
   if (dedup.full || m.origin_seq == 0) return true;
   auto id = std::make_tuple(m.origin_node, m.timestamp_ms, m.origin_seq);
-  // Each message reaches the session at most once each way: a copy seen the other way is the
-  // second one.
-  auto& other = passed_on ? dedup.direct : dedup.passed_on;
-  if (other.erase(id) > 0) return false;
-  (passed_on ? dedup.passed_on : dedup.direct).insert(std::move(id));
+  // A passed-on copy can come from more than one tombstone (a session moving back and forth
+  // leaves one on each node it left, and they pass messages on to each other): it is a second
+  // copy when the id came before either way. A direct copy is one when it was passed on before;
+  // two direct ones are two deliveries (an ordinary and a shared subscription of the session).
+  if (passed_on) {
+    if (dedup.direct.contains(id)) return false;
+    return dedup.passed_on.insert(std::move(id)).second;
+  }
+  if (dedup.passed_on.contains(id)) return false;
+  dedup.direct.insert(std::move(id));
   return true;
 }
 
@@ -214,9 +229,12 @@ void Shard::FlushMovedIn(const std::string& client_id) {
 
 void Broker::DeliverToSession(MessagePtr msg, SessionTarget target, std::function<void()> done) {
   int owner = registry_.ShardOf(target.client_id);
-  if (owner < 0) {  // neither live nor being claimed here: nowhere to deliver
-    shards_[0]->stats().Drop(DropReason::kNoSubscribers);
-    if (done) done();
+  if (owner < 0) {
+    // Neither live nor being claimed here, but it may have moved on from here (its registry
+    // entry goes at the move): a tombstone of ours passes the message on. That is the way back
+    // of a session that moved here and away again quickly, while a peer still routed to the
+    // node it first came from (whose tombstone sent the message here).
+    PassOnToTombstone(std::move(msg), std::move(target), std::move(done));
     return;
   }
   Shard* s = shards_[owner].get();
@@ -225,6 +243,39 @@ void Broker::DeliverToSession(MessagePtr msg, SessionTarget target, std::functio
     Delivery d{std::move(msg), target.qos, target.retain, std::move(target.subscription_ids)};
     s->DeliverMovedIn(target.client_id, std::move(d), std::move(done));
   });
+}
+
+void Broker::PassOnToTombstone(MessagePtr msg, SessionTarget target, std::function<void()> done) {
+  // At most one shard holds a tombstone for the id: it takes the message; when none does, the
+  // last shard to look drops it.
+  struct Search {
+    MessagePtr msg;
+    SessionTarget target;
+    std::function<void()> done;
+    std::atomic<bool> taken{false};
+    std::atomic<size_t> left{0};
+  };
+  auto search = std::make_shared<Search>();
+  search->msg = std::move(msg);
+  search->target = std::move(target);
+  search->done = std::move(done);
+  search->left = shards_.size();
+  for (auto& shard : shards_) {
+    Shard* s = shard.get();
+    boost::asio::post(s->io(), [s, search] {
+      Session* session = s->FindSession(search->target.client_id);
+      if (session != nullptr && session->moved() && !search->taken.exchange(true)) {
+        Delivery d{std::move(search->msg), search->target.qos, search->target.retain,
+                   std::move(search->target.subscription_ids)};
+        s->Deliver(*session, std::move(d), /*passed_on=*/true);  // passes it on
+        if (search->done) search->done();
+      }
+      if (search->left.fetch_sub(1) == 1 && !search->taken.load()) {
+        s->stats().Drop(DropReason::kNoSubscribers);  // nowhere to deliver
+        if (search->done) search->done();
+      }
+    });
+  }
 }
 
 }  // namespace meshmq::broker

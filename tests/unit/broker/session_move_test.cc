@@ -147,6 +147,59 @@ TEST(SessionMoveTest, TombstoneWaitsForTheForwardBarrierBeyondTheGracePeriod) {
   EXPECT_EQ(cluster.forwards, 2);  // "late" went both ways (the new owner drops one), "after" one
 }
 
+// The new owner's routes can vanish and come back while our tombstone waits (its own tombstone of
+// an earlier move ends just before its new subscription is announced). A barrier that passed for
+// the first routes says nothing about the second: peers may have routed to us alone in between.
+TEST(SessionMoveTest, TombstoneAsksAgainWhenTheNewOwnersRoutesComeBack) {
+  Broker broker(InlineOptions());
+  FakeCluster cluster;
+  cluster.hold_barrier = true;
+  broker.set_cluster(&cluster);
+  std::optional<SessionState> state = MoveDevToNodeB(broker);
+  ASSERT_TRUE(state);
+  broker.RemoteRoutesChanged("nodeB", {"a/#"}, {});
+  RunFor(broker, std::chrono::milliseconds(100));
+  ASSERT_EQ(cluster.barriers.size(), 1u);
+  cluster.barriers[0]();
+  broker.RemoteRoutesChanged("nodeB", {}, {"a/#"});
+  RunFor(broker, std::chrono::milliseconds(100));
+  broker.RemoteRoutesChanged("nodeB", {"a/#"}, {});
+  RunFor(broker, std::chrono::milliseconds(600));  // past the grace period of either coverage
+  EXPECT_EQ(cluster.barriers.size(), 2u) << "no new barrier for the routes that came back";
+  EXPECT_TRUE(cluster.removed.empty()) << "ended on the barrier of the routes that went away";
+  ASSERT_EQ(cluster.barriers.size(), 2u);
+  cluster.barriers[1]();
+  RunFor(broker, std::chrono::milliseconds(100));
+  EXPECT_THAT(cluster.removed, ElementsAre("a/#"));
+}
+
+// A session moved here from node A and on to node B at once; A's tombstone still passes a
+// message here (a peer routed to A alone). Our own tombstone must pass it on to B: the registry no
+// longer knows the id here, which used to drop it.
+TEST(SessionMoveTest, MessagePassedOnToAnIdThatMovedOnGoesThroughItsTombstone) {
+  Broker broker(InlineOptions(2));
+  FakeCluster cluster;
+  cluster.hold_barrier = true;
+  broker.set_cluster(&cluster);
+  ASSERT_TRUE(MoveDevToNodeB(broker));
+  bool done = false;
+  broker.DeliverToSession(Msg("a/1", "via-A", 7), SessionTarget{"dev", 1, false, {}},
+                          [&] { done = true; });
+  Settle(broker);
+  EXPECT_TRUE(done);
+  ASSERT_EQ(cluster.passed.size(), 1u) << "dropped instead of passed on";
+  EXPECT_EQ(cluster.passed[0].node, "nodeB");
+  EXPECT_EQ(cluster.passed[0].msg->payload.str(), "via-A");
+
+  // An id with neither session nor tombstone here is dropped, and done() still runs once.
+  int unknown_done = 0;
+  broker.DeliverToSession(Msg("a/1", "nobody", 8), SessionTarget{"ghost", 1, false, {}},
+                          [&] { ++unknown_done; });
+  Settle(broker);
+  EXPECT_EQ(unknown_done, 1);
+  EXPECT_EQ(cluster.passed.size(), 1u);
+}
+
 TEST(SessionMoveTest, MovedInSessionGetsEachMessageOnceWhicheverWayItCame) {
   Broker broker(InlineOptions());
   FakeCluster cluster;
@@ -171,9 +224,18 @@ TEST(SessionMoveTest, MovedInSessionGetsEachMessageOnceWhicheverWayItCame) {
   broker.DeliverToSession(Msg("m/1", "passed-first", 78), {"dev", 1, false, {}}, nullptr);
   broker.DeliverForwarded(Msg("m/1", "passed-first", 78), true, {}, nullptr);
   broker.DeliverToSession(Msg("m/2", "only-passed-on", 79), {"dev", 1, false, {}}, nullptr);
+  // Directly and passed on by two tombstones (the session moved back and forth): once.
+  MessagePtr three = Msg("m/1", "three-ways", 81);
+  broker.DeliverForwarded(three, true, {}, nullptr);
+  broker.DeliverToSession(three, {"dev", 1, false, {}}, nullptr);
+  broker.DeliverToSession(three, {"dev", 1, false, {}}, nullptr);
+  MessagePtr twice = Msg("m/1", "passed-twice", 82);
+  broker.DeliverToSession(twice, {"dev", 1, false, {}}, nullptr);
+  broker.DeliverToSession(twice, {"dev", 1, false, {}}, nullptr);
   Settle(broker);
   EXPECT_THAT(Payloads(dev.Of<codec::Publish>()),
-              ElementsAre("both-ways", "passed-first", "only-passed-on"));
+              ElementsAre("both-ways", "passed-first", "only-passed-on", "three-ways",
+                          "passed-twice"));
 
   // A client that resumed with clean start has a new session: what its old node passes on was
   // asked for by the old subscriptions, not by this session.
