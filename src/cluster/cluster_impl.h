@@ -234,6 +234,11 @@ class ClusterNode::Impl : public std::enable_shared_from_this<ClusterNode::Impl>
   // A new stream to `peer`: asks it again for the barriers it has not answered (the request or
   // the answer may have been lost with the old stream, or there was no stream when they began).
   void ResendBarrierRequestsLocked(Peer& peer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Numbers entries drained from the peer's lane (the writer's drain and NumberLane's): into its
+  // buffer, stamped with the drain's time for the forward latency histogram. Leaves them moved-from.
+  void NumberDrainedLocked(Peer& peer, std::vector<ForwardBuffer::Entry>* drained, int64_t now_us)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static int64_t NowUs();  // steady clock
   // Numbers what the shards queued for node_id so far; returns the last sequence given.
   uint64_t NumberLane(const std::string& node_id);
   void TickLocked(int64_t now, std::vector<std::function<void()>>* expired)

@@ -134,15 +134,11 @@ uint64_t ClusterNode::Impl::NumberLane(const std::string& node_id) {
     one_writer = lane->LockWriter();  // drain and number together, as the writer does
     lane->Drain(&fresh);
   }
-  const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::steady_clock::now().time_since_epoch()).count();
+  const int64_t now_us = NowUs();
   absl::MutexLock lock(&mu_);
   Peer* peer = FindPeerLocked(node_id);
   if (peer == nullptr) return 0;
-  for (ForwardBuffer::Entry& e : fresh) {
-    e.queued_at_us = now_us;
-    peer->out.Push(std::move(e));  // the lane bounded it
-  }
+  NumberDrainedLocked(*peer, &fresh, now_us);
   if (!fresh.empty() && peer->out_link) peer->out_link->Wake();  // write what was numbered here
   return peer->out.next_seq() - 1;
 }

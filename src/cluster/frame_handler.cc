@@ -514,6 +514,21 @@ void ClusterNode::Impl::FinishClaim(uint64_t id, std::optional<std::string> sess
   done(std::move(session));
 }
 
+int64_t ClusterNode::Impl::NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void ClusterNode::Impl::NumberDrainedLocked(Peer& peer, std::vector<ForwardBuffer::Entry>* drained,
+                                            int64_t now_us) {
+  // One clock read per drain, not per message: the latency histogram starts when the writer
+  // took the message, which under load is within one write of when a shard queued it.
+  for (ForwardBuffer::Entry& e : *drained) {
+    e.queued_at_us = now_us;
+    peer.out.Push(std::move(e));  // the lane bounded it
+  }
+}
+
 // The forward stream's writer: numbers what the shards queued since the last call (one mutex
 // acquisition per call, not per message), then encodes outside the mutex.
 void ClusterNode::Impl::PullForwardLane(const std::string& node_id, FrameArena* arena,
@@ -544,19 +559,13 @@ void ClusterNode::Impl::PullForwardLane(const std::string& node_id, FrameArena* 
   lane->Arm();
   lane->Drain(&fresh);
   last_drained = fresh.size();
-  // One clock read per drain, not per message: the latency histogram starts when the writer
-  // took the message, which under load is within one write of when a shard queued it.
-  const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::steady_clock::now().time_since_epoch()).count();
+  const int64_t now_us = NowUs();
   std::shared_ptr<Link> again;
   {
     absl::MutexLock lock(&mu_);
     Peer* peer = FindPeerLocked(node_id);
     if (peer == nullptr) return;
-    for (ForwardBuffer::Entry& e : fresh) {
-      e.queued_at_us = now_us;
-      peer->out.Push(std::move(e));  // the lane bounded it
-    }
+    NumberDrainedLocked(*peer, &fresh, now_us);
     if (peer->out_link == nullptr) return;  // numbered and kept; sent on the next stream
     // At most 8 batches per call, so control frames queued meanwhile are not held back long.
     peer->out.TakeUnsent(8 * per_batch, &out);
