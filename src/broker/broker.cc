@@ -318,6 +318,7 @@ StatsSnapshot Broker::Stats() const {
     }
     out.bytes_received += r(st.bytes_received);
     out.bytes_sent += r(st.bytes_sent);
+    out.handoffs += r(st.handoffs);
     for (int d = 0; d < static_cast<int>(DropReason::kCount); ++d) out.dropped[d] += r(st.dropped[d]);
     out.session_failures += r(st.session_failures);
     out.protocol_errors += r(st.protocol_errors);

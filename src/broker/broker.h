@@ -42,6 +42,7 @@ struct StatsSnapshot {
           shared_subscriptions = 0, inflight = 0;
   uint64_t messages_received[3] = {}, messages_sent[3] = {};
   uint64_t bytes_received = 0, bytes_sent = 0;
+  uint64_t handoffs = 0;
   uint64_t dropped[static_cast<int>(DropReason::kCount)] = {};
   uint64_t session_failures = 0, protocol_errors = 0;
   uint64_t overload[static_cast<int>(OverloadEvent::kCount)] = {};

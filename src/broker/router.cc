@@ -168,6 +168,7 @@ bool Shard::Route(const MessagePtr& msg, const RouteScope& scope, StoreWait* wai
   for (int s = 0; s < static_cast<int>(shard_plain.size()); ++s) {
     if (s == index_ || (!shard_plain[s] && shard_shared[s].empty())) continue;
     delivered = true;
+    Inc(stats().handoffs);
     RouteScope sub;
     sub.include_remote = false;
     sub.include_shards = false;

@@ -45,6 +45,9 @@ struct Stats {
   Counter messages_sent[3]{};      // PUBLISH to clients by QoS
   Counter bytes_received{0};
   Counter bytes_sent{0};
+  // Messages this shard routed that another shard of the node delivers (one per target shard):
+  // each costs a task on that shard and often a wake-up of its thread.
+  Counter handoffs{0};
   Counter dropped[static_cast<int>(DropReason::kCount)]{};
   Counter session_failures{0};  // exceptions contained in a session's handler
   Counter protocol_errors{0};

@@ -90,6 +90,9 @@ void RenderBroker(const MetricsSnapshot& s, PrometheusWriter& w) {
   w.Counter("meshmq_received_bytes_total", "Bytes read from client connections.",
             D(b.bytes_received));
   w.Counter("meshmq_sent_bytes_total", "Bytes written to client connections.", D(b.bytes_sent));
+  w.Counter("meshmq_shard_handoffs_total",
+            "Messages routed on one worker thread (shard) and delivered by another of this node.",
+            D(b.handoffs));
   w.Family("meshmq_messages_dropped_total", "counter", "Messages dropped, by reason.");
   for (size_t r = 0; r < std::size(kDropReasons); ++r) {
     w.Sample("meshmq_messages_dropped_total", {{"reason", kDropReasons[r]}}, D(b.dropped[r]));

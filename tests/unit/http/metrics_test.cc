@@ -21,6 +21,7 @@ MetricsSnapshot FullSnapshot() {
   s.broker.sessions = 5;
   s.broker.sessions_offline = 2;
   s.broker.messages_sent[2] = 7;
+  s.broker.handoffs = 11;
   s.broker.dropped[static_cast<int>(broker::DropReason::kSlowConsumer)] = 4;
   s.broker.routes = 6;
   s.remote_routes = 9;
@@ -94,6 +95,7 @@ TEST(Metrics, RendersValuesAndLabels) {
   EXPECT_THAT(text, HasSubstr("meshmq_sessions{state=\"live\"} 3\n"));
   EXPECT_THAT(text, HasSubstr("meshmq_sessions{state=\"offline\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("meshmq_messages_sent_total{qos=\"2\"} 7\n"));
+  EXPECT_THAT(text, HasSubstr("meshmq_shard_handoffs_total 11\n"));
   EXPECT_THAT(text, HasSubstr("meshmq_messages_dropped_total{reason=\"slow_consumer\"} 4\n"));
   EXPECT_THAT(text, HasSubstr("meshmq_messages_dropped_total{reason=\"queue_full\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("meshmq_routes{scope=\"remote\"} 9\n"));

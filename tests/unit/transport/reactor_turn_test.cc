@@ -97,6 +97,7 @@ TEST_F(ReactorTurnTest, PublishesOfOneTurnReachAnotherShardAsOneTask) {
   }
   broker::testing::Settle(broker_);
 
+  const uint64_t handoffs_before = broker_.Stats().handoffs;
   Send(0, broker::testing::MakePublish("turn/a", "from 0"));
   Send(1, broker::testing::MakePublish("turn/b", "from 1"));
   // Both reads wait in the epoll set, so one turn of shard 0 handles them.
@@ -111,6 +112,8 @@ TEST_F(ReactorTurnTest, PublishesOfOneTurnReachAnotherShardAsOneTask) {
   std::vector<std::string> got = broker::testing::Payloads(sub.Of<codec::Publish>());
   std::sort(got.begin(), got.end());  // the epoll set's order, whichever came first
   EXPECT_EQ(got, (std::vector<std::string>{"from 0", "from 1"}));
+  // Counted per message (meshmq_shard_handoffs_total), though they travelled as one task.
+  EXPECT_EQ(broker_.Stats().handoffs - handoffs_before, 2u);
 }
 
 }  // namespace
