@@ -50,19 +50,21 @@ void Client::SendDelivery(Delivery delivery) {
 void Client::SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup) {
   const Message& msg = *delivery.msg;
   uint16_t new_alias = 0;
-  codec::Publish publish;
+  // Encoded from the message in place: no copy of its topic or properties per delivery.
+  codec::PublishHeader publish;
   publish.dup = dup;
   publish.qos = delivery.qos;
   publish.retain = delivery.retain;
   publish.packet_id = packet_id;
-  publish.payload = msg.payload;  // only its size is encoded; the bytes are gathered on write
+  publish.payload_size = msg.payload.size();  // the bytes themselves are gathered on write
+  publish.topic = msg.topic;
   if (version_ == ProtocolVersion::kV5) {
-    publish.properties = msg.properties;
-    publish.properties.subscription_identifiers = delivery.subscription_ids;
+    publish.properties = &msg.properties;
+    publish.subscription_identifiers = &delivery.subscription_ids;
     if (msg.expiry_at_ms) {
       // The remaining lifetime, not the original one [MQTT-3.3.2-6].
       int64_t left_ms = std::max<int64_t>(0, *msg.expiry_at_ms - NowMs());
-      publish.properties.message_expiry_interval = static_cast<uint32_t>((left_ms + 999) / 1000);
+      publish.message_expiry_interval = static_cast<uint32_t>((left_ms + 999) / 1000);
     }
     if (client_topic_alias_max_ > 0) {
       const uint16_t* known = nullptr;
@@ -71,21 +73,17 @@ void Client::SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup)
         if (it != aliases_->outbound.end()) known = &it->second;
       }
       if (known != nullptr) {
-        publish.properties.topic_alias = *known;  // topic left empty: the alias names it
+        publish.topic = {};  // the alias names it
+        publish.topic_alias = *known;
       } else {
-        publish.topic = msg.topic;
         size_t given = aliases_ ? aliases_->outbound.size() : 0;
         if (given < client_topic_alias_max_) {
           // Registered below, only once the packet is known to be sent.
           new_alias = static_cast<uint16_t>(given + 1);
-          publish.properties.topic_alias = new_alias;
+          publish.topic_alias = new_alias;
         }
       }
-    } else {
-      publish.topic = msg.topic;
     }
-  } else {
-    publish.topic = msg.topic;
   }
   std::string& scratch = Scratch();
   scratch.clear();
@@ -100,8 +98,8 @@ void Client::SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup)
   }
   if (new_alias != 0) Aliases().outbound.emplace(msg.topic, new_alias);
   if (trace_) {
-    publish.topic = msg.topic;
-    Trace("->", publish);
+    publish.topic = msg.topic;  // named in the trace even when an alias replaced it
+    Trace("->", codec::ToPublish(publish, msg.payload));
   }
   Inc(shard_.stats().messages_sent[delivery.qos]);
   Inc(shard_.stats().bytes_sent, total);

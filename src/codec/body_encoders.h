@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "codec/encoder.h"
 #include "codec/packets.h"
 #include "codec/writer.h"
 
@@ -27,10 +28,13 @@ void WriteBody(const Disconnect& p, ProtocolVersion v, Writer& w);
 void WriteBody(const Auth& p, ProtocolVersion v, Writer& w);
 
 // PUBLISH variable header and properties, without the payload.
-void WritePublishVariableHeader(const Publish& p, ProtocolVersion v, Writer& w);
+void WritePublishVariableHeader(const PublishHeader& h, ProtocolVersion v, Writer& w);
+// The view of a whole Publish (its own properties, nothing replaced).
+PublishHeader HeaderOf(const Publish& p);
 
 // Low nibble of the first fixed-header byte.
 uint8_t FixedHeaderFlags(const Packet& packet);
-uint8_t PublishFlags(const Publish& p);
+uint8_t PublishFlags(bool dup, uint8_t qos, bool retain);
+inline uint8_t PublishFlags(const Publish& p) { return PublishFlags(p.dup, p.qos, p.retain); }
 
 }  // namespace meshmq::codec::internal

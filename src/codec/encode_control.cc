@@ -29,8 +29,8 @@ void WriteBody(const Disconnect& d, ProtocolVersion v, Writer& w) {
 // the encoder has no way to refuse (the decoder rejects it before v5).
 void WriteBody(const Auth& a, ProtocolVersion, Writer& w) { WriteReasonAndProperties(a, false, w); }
 
-uint8_t PublishFlags(const Publish& p) {
-  return static_cast<uint8_t>((p.dup ? 0x08 : 0) | ((p.qos & 0x03) << 1) | (p.retain ? 0x01 : 0));
+uint8_t PublishFlags(bool dup, uint8_t qos, bool retain) {
+  return static_cast<uint8_t>((dup ? 0x08 : 0) | ((qos & 0x03) << 1) | (retain ? 0x01 : 0));
 }
 
 uint8_t FixedHeaderFlags(const Packet& packet) {

@@ -19,14 +19,31 @@ void WriteAck(const Ack& a, ProtocolVersion v, Writer& w) {
 
 }  // namespace
 
-void WritePublishVariableHeader(const Publish& p, ProtocolVersion v, Writer& w) {
-  w.Str(p.topic);
-  if (p.qos > 0) w.U16(p.packet_id);
-  if (v == ProtocolVersion::kV5) EncodeProperties(p.properties, w);
+void WritePublishVariableHeader(const PublishHeader& h, ProtocolVersion v, Writer& w) {
+  w.Str(h.topic);
+  if (h.qos > 0) w.U16(h.packet_id);
+  if (v != ProtocolVersion::kV5) return;
+  PublishPropertyOverrides o;
+  o.subscription_identifiers = h.subscription_identifiers;
+  o.message_expiry_interval = h.message_expiry_interval;
+  o.topic_alias = h.topic_alias;
+  EncodePublishProperties(h.properties, o, w);
+}
+
+PublishHeader HeaderOf(const Publish& p) {
+  PublishHeader h;
+  h.dup = p.dup;
+  h.qos = p.qos;
+  h.retain = p.retain;
+  h.topic = p.topic;
+  h.packet_id = p.packet_id;
+  h.payload_size = p.payload.size();
+  h.properties = &p.properties;
+  return h;
 }
 
 void WriteBody(const Publish& p, ProtocolVersion v, Writer& w) {
-  WritePublishVariableHeader(p, v, w);
+  WritePublishVariableHeader(HeaderOf(p), v, w);
   w.Raw(p.payload.view());
 }
 

@@ -43,14 +43,37 @@ void Encode(const Packet& packet, ProtocolVersion version, std::string& out) {
 }
 
 void EncodePublishHeader(const Publish& publish, ProtocolVersion version, std::string& out) {
+  EncodePublishHeader(internal::HeaderOf(publish), version, out);
+}
+
+void EncodePublishHeader(const PublishHeader& header, ProtocolVersion version, std::string& out) {
   Writer counter;
-  internal::WritePublishVariableHeader(publish, version, counter);
-  auto remaining = static_cast<uint32_t>(counter.size() + publish.payload.size());
-  uint8_t flags = internal::PublishFlags(publish);
+  internal::WritePublishVariableHeader(header, version, counter);
+  auto remaining = static_cast<uint32_t>(counter.size() + header.payload_size);
+  uint8_t flags = internal::PublishFlags(header.dup, header.qos, header.retain);
   out.push_back(static_cast<char>((static_cast<uint8_t>(PacketType::kPublish) << 4) | flags));
   AppendVarInt(remaining, out);
   Writer writer(&out);
-  internal::WritePublishVariableHeader(publish, version, writer);
+  internal::WritePublishVariableHeader(header, version, writer);
+}
+
+Publish ToPublish(const PublishHeader& header, SharedBytes payload) {
+  Publish p;
+  p.dup = header.dup;
+  p.qos = header.qos;
+  p.retain = header.retain;
+  p.topic = std::string(header.topic);
+  p.packet_id = header.packet_id;
+  if (header.properties != nullptr) p.properties = *header.properties;
+  if (header.subscription_identifiers != nullptr) {
+    p.properties.subscription_identifiers = *header.subscription_identifiers;
+  }
+  if (header.message_expiry_interval) {
+    p.properties.message_expiry_interval = header.message_expiry_interval;
+  }
+  if (header.topic_alias) p.properties.topic_alias = header.topic_alias;
+  p.payload = std::move(payload);
+  return p;
 }
 
 std::size_t EncodedSize(const Packet& packet, ProtocolVersion version) {

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <vector>
 
 #include "codec/packets.h"
 #include "codec/reader.h"
@@ -38,6 +40,16 @@ bool DecodeProperties(Reader& r, PropertyContext context, Properties& props);
 
 // Writes the property length and the properties, ordered by identifier.
 void EncodeProperties(const Properties& props, Writer& w);
+
+// A PUBLISH's property block: `props` (may be null) with the per-subscriber values that
+// replace its own when given (see codec::PublishHeader).
+struct PublishPropertyOverrides {
+  const std::vector<uint32_t>* subscription_identifiers = nullptr;
+  std::optional<uint32_t> message_expiry_interval;
+  std::optional<uint16_t> topic_alias;
+};
+void EncodePublishProperties(const Properties* props, const PublishPropertyOverrides& o,
+                             Writer& w);
 
 inline bool IsEmpty(const Properties& props) { return props == Properties{}; }
 

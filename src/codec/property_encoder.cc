@@ -1,6 +1,7 @@
 // Encoding of the MQTT 5.0 property block, ordered by identifier so the output is canonical.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "codec/property_codec.h"
 
@@ -33,14 +34,20 @@ void Str(Writer& w, PropertyId id, const std::optional<std::string>& v) {
   w.Str(*v);
 }
 
-void WriteAll(const Properties& p, Writer& w) {
+// `o` (may be null) replaces a PUBLISH's per-subscriber values.
+void WriteAll(const Properties& p, const PublishPropertyOverrides* o, Writer& w) {
   using P = PropertyId;
   Byte(w, P::kPayloadFormatIndicator, p.payload_format_indicator);
-  U32(w, P::kMessageExpiryInterval, p.message_expiry_interval);
+  U32(w, P::kMessageExpiryInterval,
+      o != nullptr && o->message_expiry_interval ? o->message_expiry_interval
+                                                 : p.message_expiry_interval);
   Str(w, P::kContentType, p.content_type);
   Str(w, P::kResponseTopic, p.response_topic);
   Str(w, P::kCorrelationData, p.correlation_data);
-  for (uint32_t id : p.subscription_identifiers) {
+  const std::vector<uint32_t>& ids = o != nullptr && o->subscription_identifiers != nullptr
+                                         ? *o->subscription_identifiers
+                                         : p.subscription_identifiers;
+  for (uint32_t id : ids) {
     Id(w, P::kSubscriptionIdentifier);
     w.VarInt(id);
   }
@@ -57,7 +64,7 @@ void WriteAll(const Properties& p, Writer& w) {
   Str(w, P::kReasonString, p.reason_string);
   U16(w, P::kReceiveMaximum, p.receive_maximum);
   U16(w, P::kTopicAliasMaximum, p.topic_alias_maximum);
-  U16(w, P::kTopicAlias, p.topic_alias);
+  U16(w, P::kTopicAlias, o != nullptr && o->topic_alias ? o->topic_alias : p.topic_alias);
   Byte(w, P::kMaximumQos, p.maximum_qos);
   Byte(w, P::kRetainAvailable, p.retain_available);
   for (const auto& [key, value] : p.user_properties) {
@@ -75,9 +82,19 @@ void WriteAll(const Properties& p, Writer& w) {
 
 void EncodeProperties(const Properties& props, Writer& w) {
   Writer counter;
-  WriteAll(props, counter);
+  WriteAll(props, nullptr, counter);
   w.VarInt(static_cast<uint32_t>(counter.size()));
-  WriteAll(props, w);
+  WriteAll(props, nullptr, w);
+}
+
+void EncodePublishProperties(const Properties* props, const PublishPropertyOverrides& o,
+                             Writer& w) {
+  static const Properties kNone;
+  const Properties& p = props != nullptr ? *props : kNone;
+  Writer counter;
+  WriteAll(p, &o, counter);
+  w.VarInt(static_cast<uint32_t>(counter.size()));
+  WriteAll(p, &o, w);
 }
 
 }  // namespace meshmq::codec::internal

@@ -100,6 +100,75 @@ TEST(Encoder, PublishHeaderLeavesOutPayload) {
   EXPECT_EQ(header + "payload", testing::EncodeToString(p, ProtocolVersion::kV5));
 }
 
+// What a broker sends per delivery: the message's topic and properties by reference, with the
+// subscriber's own identifiers, remaining expiry and topic alias in place of the message's.
+TEST(Encoder, PublishHeaderEncodesTheMessageWithTheSubscribersValues) {
+  Properties message_props;
+  message_props.content_type = "text";
+  message_props.message_expiry_interval = 100;
+  message_props.subscription_identifiers = {9};
+  message_props.user_properties = {{"k", "v"}};
+  const std::vector<uint32_t> ids = {3, 4};
+  PublishHeader h;
+  h.qos = 1;
+  h.retain = true;
+  h.topic = "a/b";
+  h.packet_id = 7;
+  h.payload_size = 5;
+  h.properties = &message_props;
+  h.subscription_identifiers = &ids;
+  h.message_expiry_interval = 42;
+  h.topic_alias = 5;
+
+  Publish expected;
+  expected.qos = 1;
+  expected.retain = true;
+  expected.topic = "a/b";
+  expected.packet_id = 7;
+  expected.properties = message_props;
+  expected.properties.subscription_identifiers = {3, 4};
+  expected.properties.message_expiry_interval = 42;
+  expected.properties.topic_alias = 5;
+  expected.payload = SharedBytes("hello");
+
+  std::string bytes;
+  EncodePublishHeader(h, ProtocolVersion::kV5, bytes);
+  bytes += "hello";
+  EXPECT_EQ(bytes, testing::EncodeToString(expected, ProtocolVersion::kV5));
+  DecodeResult r = DecodePacket(bytes, ProtocolVersion::kV5, DecodeRole::kClient);
+  ASSERT_EQ(r.status, DecodeStatus::kPacket) << r.error.detail;
+  EXPECT_TRUE(r.packet == Packet(expected));
+  EXPECT_TRUE(ToPublish(h, SharedBytes("hello")) == expected);
+  EXPECT_EQ(message_props.subscription_identifiers, std::vector<uint32_t>{9});  // untouched
+
+  // Without replacements the message's own values go out; v3.1.1 carries no properties.
+  PublishHeader plain = h;
+  plain.subscription_identifiers = nullptr;
+  plain.message_expiry_interval.reset();
+  plain.topic_alias.reset();
+  expected.properties = message_props;
+  std::string v5;
+  EncodePublishHeader(plain, ProtocolVersion::kV5, v5);
+  EXPECT_EQ(v5 + "hello", testing::EncodeToString(expected, ProtocolVersion::kV5));
+  std::string v311;
+  EncodePublishHeader(h, ProtocolVersion::kV311, v311);
+  expected.properties = {};
+  EXPECT_EQ(v311 + "hello", testing::EncodeToString(expected, ProtocolVersion::kV311));
+
+  // A message without properties, an alias instead of the topic.
+  PublishHeader aliased;
+  aliased.topic_alias = 2;
+  aliased.subscription_identifiers = &ids;
+  aliased.payload_size = 5;
+  Publish alias_expected;
+  alias_expected.properties.topic_alias = 2;
+  alias_expected.properties.subscription_identifiers = {3, 4};
+  alias_expected.payload = SharedBytes("hello");
+  std::string a;
+  EncodePublishHeader(aliased, ProtocolVersion::kV5, a);
+  EXPECT_EQ(a + "hello", testing::EncodeToString(alias_expected, ProtocolVersion::kV5));
+}
+
 TEST(Encoder, AppendsToExistingBuffer) {
   std::string out = "prefix";
   Encode(Pingreq{}, ProtocolVersion::kV311, out);
