@@ -59,7 +59,7 @@ void Client::SendPublish(const Delivery& delivery, uint16_t packet_id, bool dup)
   publish.payload_size = msg.payload.size();  // the bytes themselves are gathered on write
   publish.topic = msg.topic;
   if (version_ == ProtocolVersion::kV5) {
-    publish.properties = &msg.properties;
+    publish.properties = msg.properties.get();
     publish.subscription_identifiers = &delivery.subscription_ids;
     if (msg.expiry_at_ms) {
       // The remaining lifetime, not the original one [MQTT-3.3.2-6].

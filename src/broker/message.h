@@ -21,7 +21,21 @@ struct Message {
   // Only the properties that pass through to subscribers unchanged [MQTT-3.3.2-17..20]:
   // payload format, content type, response topic, correlation data, user properties. Message
   // expiry is kept as an absolute deadline instead, so it can be decremented on delivery.
-  codec::Properties properties;
+  // Null when there are none (most messages): a Properties is ~490 bytes, which every queued
+  // message would otherwise carry and construct and destroy.
+  std::shared_ptr<const codec::Properties> properties;
+  const codec::Properties& props() const {
+    static const codec::Properties kNone;
+    return properties ? *properties : kNone;
+  }
+  // Keeps `p` unless it is empty.
+  void set_properties(codec::Properties p) {
+    if (p == codec::Properties{}) {
+      properties.reset();
+    } else {
+      properties = std::make_shared<const codec::Properties>(std::move(p));
+    }
+  }
   // Absolute expiry in milliseconds since the Unix epoch (wall clock, so it survives forwarding
   // to another node); empty = never expires.
   std::optional<int64_t> expiry_at_ms;
@@ -43,8 +57,9 @@ struct Message {
 // Charges `msg` to the memory account once: payload, topic and the struct itself.
 inline void ChargeMemory(const Message& msg) {
   if (msg.charge.bytes() != 0) return;
-  msg.charge = MemoryCharge(static_cast<int64_t>(msg.payload.size() + msg.topic.size() +
-                                                 sizeof(Message)));
+  msg.charge = MemoryCharge(static_cast<int64_t>(
+      msg.payload.size() + msg.topic.size() + sizeof(Message) +
+      (msg.properties ? sizeof(codec::Properties) : 0)));
 }
 
 // A fresh origin_seq: per-thread counters, so publishing shards share no cache line.

@@ -34,7 +34,7 @@ MessagePtr MessageFromPublish(codec::Publish& publish, const std::string& client
   const auto& p = publish.properties;
   if (p.payload_format_indicator || p.content_type || p.response_topic || p.correlation_data ||
       !p.user_properties.empty()) {
-    msg->properties = PassThroughProperties(p);
+    msg->set_properties(PassThroughProperties(p));
   }
   if (p.message_expiry_interval) {
     msg->expiry_at_ms = msg->timestamp_ms + int64_t(*p.message_expiry_interval) * 1000;

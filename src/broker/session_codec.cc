@@ -30,10 +30,10 @@ void WriteDelivery(ByteWriter& w, const Delivery& d) {
   // Most messages carry no properties: an empty string then, and no encoding work (the store
   // writes this per stored message).
   std::string encoded;
-  if (!(m.properties == codec::Properties{})) {
+  if (m.properties) {
     codec::Publish props_carrier;
     props_carrier.topic = "p";
-    props_carrier.properties = m.properties;
+    props_carrier.properties = *m.properties;
     codec::Encode(props_carrier, codec::ProtocolVersion::kV5, encoded);
   }
   w.Str(encoded);
@@ -61,7 +61,7 @@ Delivery ReadDelivery(ByteReader& r) {
     codec::DecodeResult props = codec::DecodePacket(encoded, codec::ProtocolVersion::kV5,
                                                     codec::DecodeRole::kClient);
     if (props.status == codec::DecodeStatus::kPacket) {
-      m->properties = std::get<codec::Publish>(props.packet).properties;
+      m->set_properties(std::move(std::get<codec::Publish>(props.packet).properties));
     }
   }
   bool has_expiry = r.U8() != 0;
@@ -128,8 +128,9 @@ std::string EncodeSessionState(const SessionState& s) {
     msg->payload = will.payload;
     msg->qos = will.qos;
     msg->retain = will.retain;
-    msg->properties = will.properties;
-    msg->properties.will_delay_interval.reset();
+    codec::Properties properties = will.properties;
+    properties.will_delay_interval.reset();
+    msg->set_properties(std::move(properties));
     Delivery d;
     d.msg = std::move(msg);
     WriteDelivery(w, d);
@@ -185,7 +186,7 @@ std::optional<SessionState> DecodeSessionState(const std::string& bytes) {
       will.payload = d.msg->payload;
       will.qos = d.msg->qos;
       will.retain = d.msg->retain;
-      will.properties = d.msg->properties;
+      will.properties = d.msg->props();
       s.pending_will = std::move(will);
     }
   }

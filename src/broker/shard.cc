@@ -130,7 +130,7 @@ void Shard::PublishWill(const codec::Will& will, const std::string& client_id) {
   msg->payload = will.payload;
   msg->qos = will.qos;
   msg->retain = will.retain;
-  msg->properties = PassThroughProperties(will.properties);
+  msg->set_properties(PassThroughProperties(will.properties));
   if (will.properties.message_expiry_interval) {
     msg->expiry_at_ms = NowMs() + int64_t(*will.properties.message_expiry_interval) * 1000;
   }

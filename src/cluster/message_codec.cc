@@ -11,7 +11,7 @@ void EncodeMessage(const broker::Message& msg, v1::Message* out) {
   out->set_payload(msg.payload.data(), msg.payload.size());
   out->set_qos(msg.qos);
   out->set_retain(msg.retain);
-  const codec::Properties& p = msg.properties;
+  const codec::Properties& p = msg.props();
   if (p.payload_format_indicator) out->set_payload_format_indicator(*p.payload_format_indicator);
   if (p.content_type) out->set_content_type(*p.content_type);
   if (p.response_topic) out->set_response_topic(*p.response_topic);
@@ -34,7 +34,7 @@ broker::MessagePtr DecodeMessage(v1::Message&& in) {
   msg->payload = codec::SharedBytes(std::move(*in.mutable_payload()));
   msg->qos = static_cast<uint8_t>(in.qos() > 2 ? 2 : in.qos());
   msg->retain = in.retain();
-  codec::Properties& p = msg->properties;
+  codec::Properties p;
   if (in.has_payload_format_indicator()) {
     p.payload_format_indicator = static_cast<uint8_t>(in.payload_format_indicator());
   }
@@ -44,6 +44,7 @@ broker::MessagePtr DecodeMessage(v1::Message&& in) {
   for (v1::UserProperty& up : *in.mutable_user_properties()) {
     p.user_properties.emplace_back(std::move(*up.mutable_key()), std::move(*up.mutable_value()));
   }
+  msg->set_properties(std::move(p));
   if (in.has_expiry_at_ms()) msg->expiry_at_ms = in.expiry_at_ms();
   msg->origin_client_id = std::move(*in.mutable_origin_client_id());
   msg->origin_node = std::move(*in.mutable_origin_node());

@@ -69,13 +69,13 @@ void PutBytes(std::string* out, std::string_view s) {
 }
 
 bool HasExtras(const broker::Message& msg) {
-  const codec::Properties& p = msg.properties;
+  const codec::Properties& p = msg.props();
   return p.payload_format_indicator || p.content_type || p.response_topic || p.correlation_data ||
          !p.user_properties.empty() || msg.expiry_at_ms;
 }
 
 void PutExtras(std::string* out, const broker::Message& msg) {
-  const codec::Properties& p = msg.properties;
+  const codec::Properties& p = msg.props();
   uint8_t bits = (p.payload_format_indicator ? kPayloadFormat : 0) |
                  (p.content_type ? kContentType : 0) | (p.response_topic ? kResponseTopic : 0) |
                  (p.correlation_data ? kCorrelation : 0) | (msg.expiry_at_ms ? kExpiry : 0) |
@@ -170,7 +170,7 @@ bool ReadExtras(Cursor& c, broker::Message* msg) {
   uint8_t bits;
   if (!c.Byte(&bits)) return false;
   if (bits & ~kExtrasKnown) return c.Fail("unknown property bits");
-  codec::Properties& p = msg->properties;
+  codec::Properties p;
   if (bits & kPayloadFormat) {
     uint8_t v;
     if (!c.Byte(&v)) return false;
@@ -194,6 +194,7 @@ bool ReadExtras(Cursor& c, broker::Message* msg) {
       p.user_properties.emplace_back(std::move(key), std::move(value));
     }
   }
+  msg->set_properties(std::move(p));
   return true;
 }
 

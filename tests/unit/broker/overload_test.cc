@@ -98,6 +98,32 @@ TEST(MemoryAccountTest, MessagesAreChargedUntilTheLastReferenceGoes) {
   EXPECT_EQ(MemoryAccount::Total(), before);
 }
 
+// Most messages have no pass-through properties; they carry a null pointer, not an empty
+// Properties (~490 bytes each, in every queued message).
+TEST(MessageTest, CarriesPropertiesOnlyWhenThePublishHadSome) {
+  codec::Publish plain = MakePublish("a/b", "x", 0, 0);
+  plain.properties.message_expiry_interval = 60;  // kept as a deadline, not as a property
+  MessagePtr a = MessageFromPublish(plain, "c", "n");
+  EXPECT_EQ(a->properties, nullptr);
+  EXPECT_TRUE(a->props() == codec::Properties{});
+  EXPECT_TRUE(a->expiry_at_ms.has_value());
+
+  codec::Publish with = MakePublish("a/b", "x", 0, 0);
+  with.properties.content_type = "text/plain";
+  with.properties.user_properties = {{"k", "v"}};
+  with.properties.topic_alias = 3;  // the publisher's alias never passes through
+  MessagePtr b = MessageFromPublish(with, "c", "n");
+  ASSERT_NE(b->properties, nullptr);
+  EXPECT_EQ(b->props().content_type, "text/plain");
+  EXPECT_EQ(b->props().user_properties, with.properties.user_properties);
+  EXPECT_FALSE(b->props().topic_alias.has_value());
+  EXPECT_GT(b->charge.bytes(), a->charge.bytes());  // the properties are charged too
+
+  Message c;
+  c.set_properties(codec::Properties{});
+  EXPECT_EQ(c.properties, nullptr);
+}
+
 TEST(MemoryGuardTest, HysteresisBetweenMarks) {
   MemoryGuard guard(1000, 800);
   EXPECT_FALSE(guard.Update(999));

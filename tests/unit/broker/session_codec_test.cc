@@ -18,11 +18,13 @@ MessagePtr FullMessage() {
   m->payload = codec::SharedBytes(std::string("pay\0load", 8));
   m->qos = 2;
   m->retain = true;
-  m->properties.content_type = "text/plain";
-  m->properties.response_topic = "reply/to";
-  m->properties.correlation_data = std::string("\x00\x01", 2);
-  m->properties.payload_format_indicator = 1;
-  m->properties.user_properties = {{"k1", "v1"}, {"k1", "v2"}};
+  codec::Properties m_props;
+  m_props.content_type = "text/plain";
+  m_props.response_topic = "reply/to";
+  m_props.correlation_data = std::string("\x00\x01", 2);
+  m_props.payload_format_indicator = 1;
+  m_props.user_properties = {{"k1", "v1"}, {"k1", "v2"}};
+  m->set_properties(std::move(m_props));
   m->expiry_at_ms = 1'900'000'000'123;
   m->origin_client_id = "publisher";
   m->origin_node = "node-b";
@@ -67,7 +69,7 @@ void ExpectSameMessage(const MessagePtr& got, const MessagePtr& want) {
   EXPECT_EQ(got->payload.view(), want->payload.view());
   EXPECT_EQ(got->qos, want->qos);
   EXPECT_EQ(got->retain, want->retain);
-  EXPECT_EQ(got->properties, want->properties);
+  EXPECT_EQ(got->props(), want->props());
   EXPECT_EQ(got->expiry_at_ms, want->expiry_at_ms);
   EXPECT_EQ(got->origin_client_id, want->origin_client_id);
   EXPECT_EQ(got->origin_node, want->origin_node);

@@ -160,11 +160,13 @@ TEST(MessageCodecTest, RoundTripKeepsEveryField) {
   m.payload = codec::SharedBytes(std::string("p\0q", 3));
   m.qos = 2;
   m.retain = true;
-  m.properties.payload_format_indicator = 1;
-  m.properties.content_type = "text/plain";
-  m.properties.response_topic = "resp";
-  m.properties.correlation_data = std::string("\x00\x01", 2);
-  m.properties.user_properties = {{"k", "v"}, {"k", "w"}};
+  codec::Properties m_props;
+  m_props.payload_format_indicator = 1;
+  m_props.content_type = "text/plain";
+  m_props.response_topic = "resp";
+  m_props.correlation_data = std::string("\x00\x01", 2);
+  m_props.user_properties = {{"k", "v"}, {"k", "w"}};
+  m.set_properties(std::move(m_props));
   m.expiry_at_ms = 123456;
   m.origin_client_id = "cli";
   m.origin_node = "n1";
@@ -176,7 +178,7 @@ TEST(MessageCodecTest, RoundTripKeepsEveryField) {
   EXPECT_EQ(back->payload, m.payload);
   EXPECT_EQ(back->qos, 2);
   EXPECT_TRUE(back->retain);
-  EXPECT_EQ(back->properties, m.properties);
+  EXPECT_EQ(back->props(), m.props());
   EXPECT_EQ(back->expiry_at_ms, m.expiry_at_ms);
   EXPECT_EQ(back->origin_client_id, "cli");
   EXPECT_EQ(back->origin_node, "n1");
@@ -187,8 +189,8 @@ TEST(MessageCodecTest, RoundTripKeepsEveryField) {
   EncodeMessage(bare, &p2);
   broker::MessagePtr b2 = DecodeMessage(std::move(p2));
   EXPECT_FALSE(b2->expiry_at_ms.has_value());
-  EXPECT_FALSE(b2->properties.content_type.has_value());
-  EXPECT_FALSE(b2->properties.payload_format_indicator.has_value());
+  EXPECT_FALSE(b2->props().content_type.has_value());
+  EXPECT_FALSE(b2->props().payload_format_indicator.has_value());
 }
 
 }  // namespace

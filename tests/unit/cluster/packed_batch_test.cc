@@ -15,11 +15,13 @@ broker::Message FullMessage() {
   m.payload = codec::SharedBytes(std::string("p\0q", 3));
   m.qos = 2;
   m.retain = true;
-  m.properties.payload_format_indicator = 1;
-  m.properties.content_type = "text/plain";
-  m.properties.response_topic = "resp";
-  m.properties.correlation_data = std::string("\x00\x01", 2);
-  m.properties.user_properties = {{"k", "v"}, {"k", "w"}, {"", ""}};
+  codec::Properties m_props;
+  m_props.payload_format_indicator = 1;
+  m_props.content_type = "text/plain";
+  m_props.response_topic = "resp";
+  m_props.correlation_data = std::string("\x00\x01", 2);
+  m_props.user_properties = {{"k", "v"}, {"k", "w"}, {"", ""}};
+  m.set_properties(std::move(m_props));
   m.expiry_at_ms = 1'790'000'000'123;
   m.origin_client_id = "client-with-a-long-id";
   m.origin_node = "node1";
@@ -50,7 +52,7 @@ TEST(PackedBatchTest, RoundTripKeepsEveryField) {
     EXPECT_EQ(back.payload, m.payload);
     EXPECT_EQ(back.qos, 2);
     EXPECT_TRUE(back.retain);
-    EXPECT_EQ(back.properties, m.properties);
+    EXPECT_EQ(back.props(), m.props());
     EXPECT_EQ(back.expiry_at_ms, m.expiry_at_ms);
     EXPECT_EQ(back.origin_client_id, m.origin_client_id);
     EXPECT_EQ(back.origin_node, m.origin_node);
@@ -89,17 +91,19 @@ TEST(PackedBatchTest, AbsentOptionalsStayAbsentAndNegativeTimesSurvive) {
   EXPECT_FALSE(back.retain);
   EXPECT_EQ(back.timestamp_ms, -1);
   EXPECT_FALSE(back.expiry_at_ms.has_value());
-  EXPECT_FALSE(back.properties.payload_format_indicator.has_value());
-  EXPECT_FALSE(back.properties.content_type.has_value());
-  EXPECT_FALSE(back.properties.response_topic.has_value());
-  EXPECT_FALSE(back.properties.correlation_data.has_value());
-  EXPECT_TRUE(back.properties.user_properties.empty());
+  EXPECT_FALSE(back.props().payload_format_indicator.has_value());
+  EXPECT_FALSE(back.props().content_type.has_value());
+  EXPECT_FALSE(back.props().response_topic.has_value());
+  EXPECT_FALSE(back.props().correlation_data.has_value());
+  EXPECT_TRUE(back.props().user_properties.empty());
   // Present but empty is not absent.
-  bare.properties.content_type = "";
+  codec::Properties bare_props;
+  bare_props.content_type = "";
+  bare.set_properties(std::move(bare_props));
   PackedBatchWriter(&packed).Add(0, bare, false, nullptr, nullptr);
   decoded = UnpackForwardBatch(Buffer(packed));
   ASSERT_TRUE(decoded.ok());
-  EXPECT_EQ((*decoded)[0].msg->properties.content_type, std::optional<std::string>(""));
+  EXPECT_EQ((*decoded)[0].msg->props().content_type, std::optional<std::string>(""));
 }
 
 // The large payload is a slice of the batch; the small one is copied out, so that it cannot keep
@@ -249,7 +253,7 @@ TEST(PackedBatchDeferredTest, BuildsPlainMessagesLaterAndTheSameAsEagerDecoding)
     EXPECT_EQ(built->payload, want.payload);
     EXPECT_EQ(built->qos, want.qos);
     EXPECT_EQ(built->retain, want.retain);
-    EXPECT_EQ(built->properties, want.properties);
+    EXPECT_EQ(built->props(), want.props());
     EXPECT_EQ(built->expiry_at_ms, want.expiry_at_ms);
     EXPECT_EQ(built->origin_client_id, want.origin_client_id);
     EXPECT_EQ(built->origin_node, want.origin_node);

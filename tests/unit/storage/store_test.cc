@@ -29,7 +29,9 @@ broker::MessagePtr Msg(const std::string& topic, const std::string& payload) {
   m->topic = topic;
   m->payload = codec::SharedBytes(payload);
   m->qos = 1;
-  m->properties.content_type = "text/plain";
+  codec::Properties props;
+  props.content_type = "text/plain";
+  m->set_properties(std::move(props));
   m->expiry_at_ms = 4102444800000;  // 2100
   m->origin_client_id = "origin";
   return m;
@@ -79,7 +81,7 @@ TEST(StoreTest, SessionRoundTrip) {
   ASSERT_TRUE(data.ok()) << data.status();
   ASSERT_EQ(data->retained.size(), 1u);
   EXPECT_EQ(data->retained[0]->topic, "keep/me");
-  EXPECT_EQ(data->retained[0]->properties.content_type, "text/plain");
+  EXPECT_EQ(data->retained[0]->props().content_type, "text/plain");
   ASSERT_EQ(data->sessions.size(), 1u);
   const auto& loaded = data->sessions[0];
   EXPECT_EQ(loaded.meta.client_id, "c1");
