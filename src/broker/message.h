@@ -54,7 +54,7 @@ struct Message {
   uint64_t origin_seq = 0;
 };
 
-// Charges `msg` to the memory account once: payload, topic and the struct itself.
+// Charges `msg` to the memory account once: payload, topic, the struct and its properties block.
 inline void ChargeMemory(const Message& msg) {
   if (msg.charge.bytes() != 0) return;
   msg.charge = MemoryCharge(static_cast<int64_t>(
