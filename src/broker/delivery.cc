@@ -42,7 +42,7 @@ void Client::SendDelivery(Delivery delivery) {
   }
   uint16_t id = session_->AllocatePacketId();
   shard_.StoreMessage(*session_, id, false, delivery);
-  session_->inflight.push_back(OutboundInflight{id, std::move(delivery), false});
+  session_->PushInflight(OutboundInflight{id, std::move(delivery), false});
   Add(shard_.stats().inflight, 1);
   SendPublish(session_->inflight.back().delivery, id, false);
 }

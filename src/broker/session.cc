@@ -1,18 +1,53 @@
 #include "broker/session.h"
 
 #include <algorithm>
+#include <bitset>
 #include <iterator>
 
 namespace meshmq::broker {
 
+namespace {
+
+// Position of `id` on the ring of packet ids 1..65535 counted from `from` (0 for `from` itself).
+uint16_t RingDistance(uint16_t from, uint16_t id) {
+  return static_cast<uint16_t>((id + 65535 - from) % 65535);
+}
+
+}  // namespace
+
 uint16_t Session::AllocatePacketId() {
-  // At most 65535 ids exist; the inflight window is far smaller, so this loop ends quickly.
-  for (int tries = 0; tries < 65536; ++tries) {
-    uint16_t id = next_packet_id++;
-    if (next_packet_id == 0) next_packet_id = 1;
-    if (id != 0 && FindInflight(id) == nullptr) return id;
+  if (next_packet_id == 0) next_packet_id = 1;
+  if (inflight.empty()) inflight_in_id_order = true;
+  // Every inflight id lies between the front's and the back's on the ring: an id past the back
+  // one (and not yet back around at the front) is free. Same answer as the scan below, which
+  // also starts at next_packet_id.
+  if (inflight_in_id_order &&
+      (inflight.empty() || RingDistance(inflight.front().packet_id, next_packet_id) >
+                               RingDistance(inflight.front().packet_id, inflight.back().packet_id))) {
+    uint16_t id = next_packet_id;
+    next_packet_id = id == 0xFFFF ? 1 : id + 1;
+    return id;
+  }
+  // One pass over the window marks the ids in use, one over the ring finds the first free one:
+  // linear even with the whole id space in flight (a lookup per candidate id would be
+  // quadratic).
+  std::bitset<65536> used;
+  for (const OutboundInflight& e : inflight) used.set(e.packet_id);
+  for (int tries = 0; tries < 65535; ++tries) {
+    uint16_t id = next_packet_id;
+    next_packet_id = id == 0xFFFF ? 1 : id + 1;
+    if (!used.test(id)) return id;
   }
   return 0;
+}
+
+void Session::PushInflight(OutboundInflight entry) {
+  if (!inflight.empty() &&
+      RingDistance(inflight.front().packet_id, entry.packet_id) <=
+          RingDistance(inflight.front().packet_id, inflight.back().packet_id)) {
+    inflight_in_id_order = false;  // e.g. a scan found a gap inside the window
+  }
+  inflight.push_back(std::move(entry));
 }
 
 OutboundInflight* Session::FindInflight(uint16_t packet_id) {
@@ -50,6 +85,12 @@ void Session::Import(SessionState state) {
   version = state.version;
   expiry_interval_s = state.expiry_interval_s;
   inflight.assign(state.inflight.begin(), state.inflight.end());
+  inflight_in_id_order = true;
+  for (size_t i = 1; i < inflight.size() && inflight_in_id_order; ++i) {
+    uint16_t front = inflight.front().packet_id;
+    inflight_in_id_order = RingDistance(front, inflight[i].packet_id) >
+                           RingDistance(front, inflight[i - 1].packet_id);
+  }
   queue.assign(std::make_move_iterator(state.queue.begin()),
                std::make_move_iterator(state.queue.end()));
   incoming_qos2.clear();

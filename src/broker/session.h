@@ -116,6 +116,10 @@ struct Session {
   codec::ProtocolVersion version = codec::ProtocolVersion::kV311;
   // Persistence (storage_port.h): whether the store holds this session.
   bool stored = false;
+  // The inflight ids ascend around the id ring from the front (PushInflight, Import keep it):
+  // then an id past the last one is free without a scan (AllocatePacketId). Sits in the padding
+  // after `stored`.
+  bool inflight_in_id_order = true;
   uint16_t next_packet_id = 1;
   // Seconds the session outlives its connection; 0xFFFFFFFF = never expires [MQTT-3.1.2-23].
   uint32_t expiry_interval_s = 0;
@@ -157,8 +161,13 @@ struct Session {
     }
   }
 
-  // Next packet id not used by an inflight message [MQTT-2.2.1-3].
+  // Next packet id not used by an inflight message [MQTT-2.2.1-3]; 0 when all 65,535 are.
+  // Constant time while the inflight ids are in order (the usual case: they are allocated in
+  // order and pushed in send order); a scan of the window otherwise (after a takeover or a
+  // restore brought an unordered window, or when the ids wrapped around to the oldest one).
   uint16_t AllocatePacketId();
+  // Appends a message just sent with `packet_id`; the only way the broker grows the window.
+  void PushInflight(OutboundInflight entry);
   OutboundInflight* FindInflight(uint16_t packet_id);
   bool RemoveInflight(uint16_t packet_id);
 

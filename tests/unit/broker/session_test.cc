@@ -1,5 +1,8 @@
 // Persistent sessions of broker::Client on one shard: queueing while offline, resume with resend,
 // queue limits, v5 session expiry, clean start, and takeover by a second connection.
+#include <algorithm>
+#include <random>
+#include <set>
 #include <string>
 
 #include "broker_test_util.h"
@@ -332,6 +335,122 @@ TEST(SessionTest, BrokerPublishIsRoutedAndRetained) {
   Settle(f.broker);
   EXPECT_THAT(Payloads(sub.Of<codec::Publish>()), ElementsAre("from broker"));
   EXPECT_EQ(f.broker.retained().size(), 1u);
+}
+
+// --- Packet ids of the outbound window [MQTT-2.2.1-3]
+
+// The answer AllocatePacketId gave before its constant-time path: the first id from
+// next_packet_id on (1..65535, wrapping) that no inflight message holds.
+uint16_t FirstFreeFrom(uint16_t next, const std::set<uint16_t>& used) {
+  if (next == 0) next = 1;
+  for (int i = 0; i < 65535; ++i) {
+    if (!used.count(next)) return next;
+    next = next == 0xFFFF ? 1 : next + 1;
+  }
+  return 0;
+}
+
+std::set<uint16_t> IdsOf(const Session& s) {
+  std::set<uint16_t> ids;
+  for (size_t i = 0; i < s.inflight.size(); ++i) ids.insert(s.inflight[i].packet_id);
+  return ids;
+}
+
+TEST(PacketIdTest, WrapsPastTheLastIdAndSkipsIdsStillInFlight) {
+  boost::asio::io_context io;
+  Session s("c", io);
+  s.next_packet_id = 65534;
+  for (uint16_t want : {65534, 65535, 1, 2}) {
+    uint16_t id = s.AllocatePacketId();
+    EXPECT_EQ(id, want);
+    s.PushInflight(OutboundInflight{id, {}, false});
+  }
+  EXPECT_TRUE(s.inflight_in_id_order);
+  // Ids 3..65533 taken as well: the ring is full but for nothing.
+  for (int i = 3; i <= 65533; ++i) {
+    uint16_t id = s.AllocatePacketId();
+    ASSERT_EQ(id, i);
+    s.PushInflight(OutboundInflight{id, {}, false});
+  }
+  EXPECT_EQ(s.AllocatePacketId(), 0) << "all 65535 ids are in flight";
+  // Two freed in the middle of the window: the next ids are exactly those, oldest first.
+  ASSERT_TRUE(s.RemoveInflight(40000));
+  ASSERT_TRUE(s.RemoveInflight(7));
+  uint16_t a = s.AllocatePacketId();
+  s.PushInflight(OutboundInflight{a, {}, false});
+  uint16_t b = s.AllocatePacketId();
+  s.PushInflight(OutboundInflight{b, {}, false});
+  EXPECT_EQ(a, 7);
+  EXPECT_EQ(b, 40000);
+  EXPECT_FALSE(s.inflight_in_id_order) << "7 went in behind 65533";
+  EXPECT_EQ(IdsOf(s).size(), 65535u);
+}
+
+TEST(PacketIdTest, AnImportedWindowOutOfOrderIsNeverHandedAnIdItHolds) {
+  boost::asio::io_context io;
+  Session s("c", io);
+  SessionState state;
+  state.client_id = "c";
+  for (uint16_t id : {5, 9, 6}) state.inflight.push_back(OutboundInflight{id, {}, false});
+  state.next_packet_id = 6;  // e.g. restored as the largest id plus one of another order
+  s.Import(std::move(state));
+  EXPECT_FALSE(s.inflight_in_id_order);
+  EXPECT_EQ(s.AllocatePacketId(), 7);
+  s.PushInflight(OutboundInflight{7, {}, false});
+  EXPECT_EQ(s.AllocatePacketId(), 8);
+  s.PushInflight(OutboundInflight{8, {}, false});
+  EXPECT_EQ(s.AllocatePacketId(), 10);  // 9 still in flight
+  // Once the window drained, the order holds again.
+  while (!s.inflight.empty()) s.RemoveInflight(s.inflight.front().packet_id);
+  EXPECT_EQ(s.AllocatePacketId(), 11);
+  EXPECT_TRUE(s.inflight_in_id_order);
+}
+
+TEST(PacketIdTest, AnImportedNextIdInsideAnOrderedWindowIsSkipped) {
+  for (uint16_t next : {3, 4, 5}) {
+    boost::asio::io_context io;
+    Session s("c", io);
+    SessionState state;
+    state.client_id = "c";
+    for (uint16_t id : {3, 4, 5}) state.inflight.push_back(OutboundInflight{id, {}, false});
+    state.next_packet_id = next;
+    s.Import(std::move(state));
+    EXPECT_TRUE(s.inflight_in_id_order);
+    EXPECT_EQ(s.AllocatePacketId(), 6) << "next_packet_id " << next;
+  }
+}
+
+// Random sends, out-of-order acks, takeovers that reorder the window and restarts near the
+// end of the id range, checked against the scan: the same id every time, never one in use.
+TEST(PacketIdTest, MatchesAScanOfTheWindowUnderRandomTraffic) {
+  boost::asio::io_context io;
+  Session s("c", io);
+  std::mt19937 rng(20261122);
+  s.next_packet_id = 65000;
+  size_t fast_order_seen = 0;
+  for (int step = 0; step < 30000; ++step) {
+    int op = static_cast<int>(rng() % 100);
+    if (op < 55 && s.inflight.size() < 1000) {
+      std::set<uint16_t> used = IdsOf(s);
+      uint16_t want = FirstFreeFrom(s.next_packet_id, used);
+      uint16_t id = s.AllocatePacketId();
+      ASSERT_EQ(id, want) << "step " << step;
+      ASSERT_FALSE(used.count(id));
+      s.PushInflight(OutboundInflight{id, {}, false});
+      fast_order_seen += s.inflight_in_id_order;
+    } else if (op < 80 && !s.inflight.empty()) {
+      ASSERT_TRUE(s.RemoveInflight(s.inflight.front().packet_id));  // acks in order
+    } else if (op < 99 && !s.inflight.empty()) {
+      size_t i = rng() % s.inflight.size();
+      ASSERT_TRUE(s.RemoveInflight(s.inflight[i].packet_id));  // an ack out of order
+    } else {
+      SessionState state = s.Export();
+      if (rng() % 2) std::shuffle(state.inflight.begin(), state.inflight.end(), rng);
+      if (rng() % 2) state.next_packet_id = static_cast<uint16_t>(1 + rng() % 65535);
+      s.Import(std::move(state));
+    }
+  }
+  EXPECT_GT(fast_order_seen, 0u);
 }
 
 }  // namespace
