@@ -97,7 +97,7 @@ void LocalLink::Feed(const codec::Packet& packet) {
   if (client_) client_->OnBytes(bytes);
 }
 
-void LocalLink::Send(std::string bytes) {
+void LocalLink::Send(std::string_view bytes) {
   decoder_.Feed(bytes);
   while (true) {
     codec::DecodeResult r = decoder_.Next();
@@ -112,9 +112,10 @@ void LocalLink::Send(std::string bytes) {
   }
 }
 
-void LocalLink::SendWithPayload(std::string header, codec::SharedBytes payload) {
-  header.append(payload.view());
-  Send(std::move(header));
+void LocalLink::SendWithPayload(std::string_view header, codec::SharedBytes payload) {
+  std::string packet(header);
+  packet.append(payload.view());
+  Send(packet);
 }
 
 void LocalLink::OnPacket(codec::Packet& packet) {

@@ -43,8 +43,8 @@ class LocalLink : public broker::ClientChannel, public std::enable_shared_from_t
   void Publish(codec::Publish publish);
 
   // broker::ClientChannel (shard thread)
-  void Send(std::string bytes) override;
-  void SendWithPayload(std::string header, codec::SharedBytes payload) override;
+  void Send(std::string_view bytes) override;
+  void SendWithPayload(std::string_view header, codec::SharedBytes payload) override;
   std::size_t QueuedBytes() const override { return 0; }
   void Close() override;
   const std::string& RemoteAddress() const override { return address_; }

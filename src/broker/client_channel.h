@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "codec/shared_bytes.h"
 
@@ -13,10 +14,11 @@ namespace meshmq::broker {
 class ClientChannel {
  public:
   virtual ~ClientChannel() = default;
-  // Queues one encoded packet.
-  virtual void Send(std::string bytes) = 0;
-  // Queues an encoded PUBLISH header followed by a payload shared with other subscribers.
-  virtual void SendWithPayload(std::string header, codec::SharedBytes payload) = 0;
+  // Queues one encoded packet (copied: the caller may reuse its buffer at once).
+  virtual void Send(std::string_view bytes) = 0;
+  // Queues an encoded PUBLISH header (copied) followed by a payload shared with other
+  // subscribers.
+  virtual void SendWithPayload(std::string_view header, codec::SharedBytes payload) = 0;
   // Bytes queued and not yet written to the socket (slow-consumer policy).
   virtual std::size_t QueuedBytes() const = 0;
   // Writes what is queued, then closes. The transport then calls Client::OnTransportClosed().

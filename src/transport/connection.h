@@ -60,9 +60,9 @@ class Connection final : public broker::ClientChannel,
   void Start();
 
   // broker::ClientChannel
-  void Send(std::string bytes) override { Enqueue(std::move(bytes), {}); }
-  void SendWithPayload(std::string header, codec::SharedBytes payload) override {
-    Enqueue(std::move(header), std::move(payload));
+  void Send(std::string_view bytes) override { Enqueue(bytes, {}); }
+  void SendWithPayload(std::string_view header, codec::SharedBytes payload) override {
+    Enqueue(header, std::move(payload));
   }
   std::size_t QueuedBytes() const override { return queue_.queued_bytes(); }
   void Close() override;
@@ -72,7 +72,7 @@ class Connection final : public broker::ClientChannel,
 
  private:
   void OnHandshake(const boost::system::error_code& ec);
-  void Enqueue(std::string head, codec::SharedBytes payload);
+  void Enqueue(std::string_view head, codec::SharedBytes payload);
   void DoRead();
   void OnRead(const boost::system::error_code& ec, std::string_view bytes);
   void DoWrite();
@@ -167,9 +167,9 @@ void Connection<Transport>::PauseReading(std::chrono::steady_clock::duration wai
 }
 
 template <typename Transport>
-void Connection<Transport>::Enqueue(std::string head, codec::SharedBytes payload) {
+void Connection<Transport>::Enqueue(std::string_view head, codec::SharedBytes payload) {
   if (closing_ || closed_) return;
-  queue_.Push(std::move(head), std::move(payload));
+  queue_.Push(head, std::move(payload));
   if (!queue_.writing()) DoWrite();
 }
 

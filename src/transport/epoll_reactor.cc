@@ -22,9 +22,9 @@ EpollSocket::~EpollSocket() {
   if (fd_ >= 0) ::close(fd_);  // only when the reactor is torn down with the socket open
 }
 
-void EpollSocket::Enqueue(std::string head, codec::SharedBytes payload) {
+void EpollSocket::Enqueue(std::string_view head, codec::SharedBytes payload) {
   if (closing_ || closed_) return;
-  queue_.Push(std::move(head), std::move(payload));
+  queue_.Push(head, std::move(payload));
   if (!blocked_ && !dirty_) reactor_.ScheduleFlush(this);
 }
 

@@ -64,9 +64,9 @@ class EpollSocket : public broker::ClientChannel {
   EpollSocket& operator=(const EpollSocket&) = delete;
 
   // broker::ClientChannel
-  void Send(std::string bytes) override { Enqueue(std::move(bytes), {}); }
-  void SendWithPayload(std::string header, codec::SharedBytes payload) override {
-    Enqueue(std::move(header), std::move(payload));
+  void Send(std::string_view bytes) override { Enqueue(bytes, {}); }
+  void SendWithPayload(std::string_view header, codec::SharedBytes payload) override {
+    Enqueue(header, std::move(payload));
   }
   std::size_t QueuedBytes() const override { return queue_.queued_bytes(); }
   void Close() override;
@@ -96,7 +96,7 @@ class EpollSocket : public broker::ClientChannel {
  private:
   friend class EpollReactor;
 
-  void Enqueue(std::string head, codec::SharedBytes payload);
+  void Enqueue(std::string_view head, codec::SharedBytes payload);
   void OnEvents(uint32_t events);
   // One read into the shard buffer (see read_buffer.h).
   void ReadOnce();

@@ -1,14 +1,60 @@
 #include "transport/write_queue.h"
 
 #include <algorithm>
+#include <cstring>
+#include <string>
+#include <utility>
 
 namespace meshmq::transport {
+
+struct WriteQueue::Block {
+  std::size_t used = 0;  // bytes handed out from the start
+  std::size_t live = 0;  // of those, bytes of chunks still queued
+  char data[kBlockBytes];
+};
+
 namespace {
 
-// Storage kept per thread for the next connection that has something to write. Bounded in
+// What is kept per thread for the next connection that has something to write. Bounded in
 // count and in the size of what is kept, so a burst does not pin memory forever.
 constexpr std::size_t kPoolSize = 256;
-constexpr std::size_t kMaxPooledBatch = 2 * 256;
+constexpr std::size_t kMaxPooledBatch = 2 * WriteQueue::kMaxChunksPerWrite;
+constexpr std::size_t kMaxPooledChunks = 1024;
+constexpr std::size_t kBlockPoolSize = 64;  // 256 KiB per thread at most
+
+// Chunks popped from the front are erased in one go once they are this many and at least half
+// of the vector, so a queue that never drains completely does not grow without bound.
+constexpr std::size_t kCompactAfter = 64;
+
+struct BlockPool {
+  std::vector<WriteQueue::Block*> free;
+  ~BlockPool() {
+    for (WriteQueue::Block* b : free) delete b;
+  }
+};
+
+BlockPool& Blocks() {
+  thread_local BlockPool pool;
+  return pool;
+}
+
+WriteQueue::Block* TakeBlock() {
+  auto& free = Blocks().free;
+  if (free.empty()) return new WriteQueue::Block;
+  WriteQueue::Block* b = free.back();
+  free.pop_back();
+  b->used = b->live = 0;
+  return b;
+}
+
+void GiveBlock(WriteQueue::Block* b) {
+  auto& free = Blocks().free;
+  if (free.size() < kBlockPoolSize) {
+    free.push_back(b);
+  } else {
+    delete b;
+  }
+}
 
 template <typename Storage>
 std::vector<std::unique_ptr<Storage>>& Pool() {
@@ -18,11 +64,26 @@ std::vector<std::unique_ptr<Storage>>& Pool() {
 
 }  // namespace
 
+WriteQueue::Storage::~Storage() {
+  for (Block* b : blocks) delete b;
+}
+
 WriteQueue::~WriteQueue() {
   Clear();
 }
 
-void WriteQueue::Push(std::string head, codec::SharedBytes payload) {
+WriteQueue::Block& WriteQueue::BlockFor(std::size_t n) {
+  Storage& s = *storage_;
+  if (!s.blocks.empty()) {
+    Block* last = s.blocks.back();
+    if (last->live == 0) last->used = 0;  // no queued chunk points into it any more
+    if (kBlockBytes - last->used >= n) return *last;
+  }
+  s.blocks.push_back(TakeBlock());
+  return *s.blocks.back();
+}
+
+void WriteQueue::Push(std::string_view head, codec::SharedBytes payload) {
   if (!storage_) {
     auto& pool = Pool<Storage>();
     if (pool.empty()) {
@@ -32,46 +93,100 @@ void WriteQueue::Push(std::string head, codec::SharedBytes payload) {
       pool.pop_back();
     }
   }
-  storage_->queued_bytes += head.size() + payload.size();
-  storage_->chunks.push_back(Chunk{std::move(head), std::move(payload)});
+  Storage& s = *storage_;
+  s.queued_bytes += head.size() + payload.size();
+  const bool copy_payload = payload.size() <= kInlinePayload;
+  if (head.size() > kBlockBytes / 4) {  // rare: a header with large v5 properties
+    std::string own(head);
+    if (copy_payload) own.append(payload.view());
+    Chunk& c = s.chunks.emplace_back();
+    c.spill = codec::SharedBytes(std::move(own));
+    c.bytes = c.spill.data();
+    c.size = c.spill.size();
+    if (!copy_payload) c.payload = std::move(payload);
+    return;
+  }
+  const std::size_t n = head.size() + (copy_payload ? payload.size() : 0);
+  Block& b = BlockFor(n);
+  char* at = b.data + b.used;
+  std::memcpy(at, head.data(), head.size());
+  if (copy_payload && !payload.empty()) {
+    std::memcpy(at + head.size(), payload.data(), payload.size());
+  }
+  b.used += n;
+  b.live += n;
+  // Right behind the last chunk's bytes, which have no payload after them and are not being
+  // written: one chunk grows, one buffer in the next write.
+  if (s.chunks.size() > s.head + s.writing_chunks) {
+    Chunk& last = s.chunks.back();
+    if (last.block == &b && last.payload.empty() && last.bytes + last.size == at) {
+      last.size += n;
+      if (!copy_payload) last.payload = std::move(payload);
+      return;
+    }
+  }
+  Chunk& c = s.chunks.emplace_back();
+  c.block = &b;
+  c.bytes = at;
+  c.size = n;
+  if (!copy_payload) c.payload = std::move(payload);
 }
 
 const std::vector<boost::asio::const_buffer>& WriteQueue::NextBatch() {
   Storage& s = *storage_;
-  std::size_t count = std::min(s.chunks.size(), kMaxChunksPerWrite);
+  std::size_t count = std::min(s.chunks.size() - s.head, kMaxChunksPerWrite);
   s.batch.clear();
   s.batch.reserve(count * 2);
   std::size_t skip = s.front_written;  // only ever inside the first chunk
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::string& head = s.chunks[i].head;
-    if (skip < head.size()) {
-      s.batch.emplace_back(head.data() + skip, head.size() - skip);
+  for (std::size_t i = s.head; i < s.head + count; ++i) {
+    const Chunk& c = s.chunks[i];
+    if (skip < c.size) {
+      s.batch.emplace_back(c.bytes + skip, c.size - skip);
       skip = 0;
     } else {
-      skip -= head.size();
+      skip -= c.size;
     }
-    const codec::SharedBytes& payload = s.chunks[i].payload;
-    if (skip < payload.size()) s.batch.emplace_back(payload.data() + skip, payload.size() - skip);
+    if (skip < c.payload.size()) s.batch.emplace_back(c.payload.data() + skip, c.payload.size() - skip);
     skip = 0;
   }
   s.writing_chunks = count;
   return s.batch;
 }
 
+void WriteQueue::PopFront() {
+  Storage& s = *storage_;
+  Chunk& c = s.chunks[s.head];
+  if (Block* b = c.block) {
+    b->live -= c.size;
+    if (b->live == 0 && b != s.blocks.back()) {  // the last block stays for the next bytes
+      s.blocks.erase(std::find(s.blocks.begin(), s.blocks.end(), b));
+      GiveBlock(b);
+    }
+  }
+  c = Chunk{};  // lets go of a shared payload now, not when the slot is reused
+  ++s.head;
+  if (s.head == s.chunks.size()) {
+    s.chunks.clear();
+    s.head = 0;
+  } else if (s.head >= kCompactAfter && 2 * s.head >= s.chunks.size()) {
+    s.chunks.erase(s.chunks.begin(), s.chunks.begin() + static_cast<std::ptrdiff_t>(s.head));
+    s.head = 0;
+  }
+}
+
 void WriteQueue::FinishBatch(std::size_t n) {
   if (!storage_) return;
   Storage& s = *storage_;
   s.queued_bytes -= std::min(n, s.queued_bytes);
-  for (std::size_t i = 0; i < s.writing_chunks && !s.chunks.empty(); ++i) {
-    const Chunk& front = s.chunks.front();
-    std::size_t left = front.head.size() + front.payload.size() - s.front_written;
-    if (n < left) {  // a short write ended inside this packet
+  for (std::size_t i = 0; i < s.writing_chunks && s.head < s.chunks.size(); ++i) {
+    std::size_t left = s.chunks[s.head].total() - s.front_written;
+    if (n < left) {  // a short write ended inside this chunk
       s.front_written += n;
       break;
     }
     n -= left;
     s.front_written = 0;
-    s.chunks.pop_front();
+    PopFront();
   }
   s.writing_chunks = 0;
   ReleaseIfIdle();
@@ -79,20 +194,32 @@ void WriteQueue::FinishBatch(std::size_t n) {
 
 void WriteQueue::Clear() {
   if (!storage_) return;
-  storage_->chunks.clear();
-  storage_->front_written = 0;
-  storage_->writing_chunks = 0;
-  storage_->queued_bytes = 0;
+  Storage& s = *storage_;
+  s.writing_chunks = 0;
+  s.front_written = 0;
+  while (s.head < s.chunks.size()) PopFront();
+  s.queued_bytes = 0;
   ReleaseIfIdle();
 }
 
 void WriteQueue::ReleaseIfIdle() {
-  if (!storage_ || storage_->writing_chunks != 0 || !storage_->chunks.empty()) return;
+  if (!storage_ || storage_->writing_chunks != 0 || !empty()) return;
+  Storage& s = *storage_;
+  // Every block is empty now: the pooled storage keeps one for its next user.
+  while (s.blocks.size() > 1) {
+    GiveBlock(s.blocks.back());
+    s.blocks.pop_back();
+  }
+  if (!s.blocks.empty()) s.blocks.front()->used = 0;
   auto& pool = Pool<Storage>();
-  if (pool.size() < kPoolSize && storage_->batch.capacity() <= kMaxPooledBatch) {
-    storage_->batch.clear();
-    storage_->queued_bytes = 0;  // the next connection starts from zero whatever was counted
+  if (pool.size() < kPoolSize && s.batch.capacity() <= kMaxPooledBatch &&
+      s.chunks.capacity() <= kMaxPooledChunks) {
+    s.batch.clear();
+    s.queued_bytes = 0;  // the next connection starts from zero whatever was counted
     pool.push_back(std::move(storage_));
+  } else {
+    for (Block* b : s.blocks) GiveBlock(b);
+    s.blocks.clear();
   }
   storage_.reset();
 }

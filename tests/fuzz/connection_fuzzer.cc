@@ -42,8 +42,8 @@ using codec::ProtocolVersion;
 
 class FakeChannel final : public broker::ClientChannel {
  public:
-  void Send(std::string bytes) override { wire_.append(bytes); }
-  void SendWithPayload(std::string header, codec::SharedBytes payload) override {
+  void Send(std::string_view bytes) override { wire_.append(bytes); }
+  void SendWithPayload(std::string_view header, codec::SharedBytes payload) override {
     wire_.append(header);
     wire_.append(payload.view());
   }

@@ -39,11 +39,11 @@ using codec::ReasonCode;
 // The broker's view of a socket. Touched only on the owning shard's thread.
 class FakeChannel final : public ClientChannel {
  public:
-  void Send(std::string bytes) override {
+  void Send(std::string_view bytes) override {
     if (close_calls > 0) ++sends_after_close;
     wire_.append(bytes);
   }
-  void SendWithPayload(std::string header, codec::SharedBytes payload) override {
+  void SendWithPayload(std::string_view header, codec::SharedBytes payload) override {
     if (close_calls > 0) ++sends_after_close;
     wire_.append(header);
     wire_.append(payload.view());

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 namespace meshmq::transport {
@@ -13,31 +14,104 @@ std::string Joined(const std::vector<boost::asio::const_buffer>& buffers) {
   return out;
 }
 
+// A payload above kInlinePayload: gathered by reference, never copied.
+codec::SharedBytes LargePayload(char fill, std::size_t n = WriteQueue::kInlinePayload + 1) {
+  return codec::SharedBytes(std::string(n, fill));
+}
+
 TEST(WriteQueueTest, BatchGathersHeadersAndSharedPayloadsInOrder) {
   WriteQueue q;
-  codec::SharedBytes payload(std::string("PAYLOAD"));
+  codec::SharedBytes payload = LargePayload('P');
   q.Push("h1", {});
   q.Push("h2", payload);
-  EXPECT_EQ(q.queued_bytes(), 2u + 2u + 7u);
+  EXPECT_EQ(q.queued_bytes(), 2u + 2u + payload.size());
   const auto& batch = q.NextBatch();
-  ASSERT_EQ(batch.size(), 3u);                 // no empty buffer for the payload-less packet
-  EXPECT_EQ(batch[2].data(), payload.data());  // the payload is not copied
-  EXPECT_EQ(Joined(batch), "h1h2PAYLOAD");
+  // "h1" and "h2" sit back to back in the queue's block: one buffer, then the shared payload.
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[1].data(), payload.data());  // the payload is not copied
+  EXPECT_EQ(Joined(batch), "h1h2" + payload.str());
   EXPECT_TRUE(q.writing());
   q.Push("h3", {});  // queued while writing: not part of the batch in flight
-  q.FinishBatch(11);
+  EXPECT_EQ(batch.size(), 2u);
+  q.FinishBatch(4 + payload.size());
   EXPECT_FALSE(q.writing());
   EXPECT_EQ(q.queued_bytes(), 2u);
   EXPECT_EQ(Joined(q.NextBatch()), "h3");
 }
 
+// Small packets, payload included, are copied into one contiguous run: a burst of QoS 0
+// deliveries is one buffer for the kernel and holds no message's payload block.
+TEST(WriteQueueTest, SmallPacketsAreCopiedBackToBack) {
+  WriteQueue q;
+  codec::SharedBytes small(std::string("tiny"));
+  std::string want;
+  for (int i = 0; i < 100; ++i) {
+    std::string head = "h" + std::to_string(i);
+    q.Push(head, small);
+    want += head + "tiny";
+  }
+  EXPECT_EQ(small.block().use_count(), 1) << "the queue keeps no reference to a copied payload";
+  EXPECT_EQ(q.queued_bytes(), want.size());
+  const auto& batch = q.NextBatch();
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_EQ(Joined(batch), want);
+  q.FinishBatch(want.size());
+  EXPECT_TRUE(q.empty());
+}
+
+// More bytes than one block holds, written in pieces that end anywhere: every byte comes out
+// once, in order, and blocks are handed back as they empty.
+TEST(WriteQueueTest, ManyBlocksDrainInOrderThroughShortWrites) {
+  WriteQueue q;
+  std::string want;
+  for (int i = 0; i < 3000; ++i) {
+    std::string head = "packet-" + std::to_string(i) + ";";
+    if (i % 97 == 0) {
+      codec::SharedBytes big = LargePayload(static_cast<char>('a' + i % 26), 300 + i);
+      q.Push(head, big);
+      want += head + big.str();
+    } else {
+      q.Push(head, {});
+      want += head;
+    }
+  }
+  ASSERT_GT(want.size(), 4 * WriteQueue::kBlockBytes);
+  std::string got;
+  std::size_t cut = 1;
+  while (!q.empty()) {
+    std::string batch = Joined(q.NextBatch());
+    std::size_t n = std::min(batch.size(), cut);
+    got += batch.substr(0, n);
+    q.FinishBatch(n);
+    cut = cut * 3 % 5003 + 1;  // short writes of varying length
+    if (got.size() % 7 == 0) q.Push("late;", {}), want += "late;";
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(q.queued_bytes(), 0u);
+  EXPECT_FALSE(q.holds_storage());
+}
+
+// A header too long for a block (large v5 properties) is kept whole in its own allocation.
+TEST(WriteQueueTest, LongHeaderIsKeptApart) {
+  WriteQueue q;
+  std::string head(WriteQueue::kBlockBytes, 'H');
+  q.Push("a", {});
+  q.Push(head, codec::SharedBytes(std::string("p")));
+  q.Push("b", {});
+  EXPECT_EQ(Joined(q.NextBatch()), "a" + head + "pb");
+  q.FinishBatch(head.size() + 3);
+  EXPECT_TRUE(q.empty());
+}
+
 TEST(WriteQueueTest, BatchIsCappedAtMaxChunks) {
   WriteQueue q;
-  for (std::size_t i = 0; i < WriteQueue::kMaxChunksPerWrite + 10; ++i) q.Push("x", {});
-  EXPECT_EQ(q.NextBatch().size(), WriteQueue::kMaxChunksPerWrite);
-  q.FinishBatch(WriteQueue::kMaxChunksPerWrite);
-  EXPECT_EQ(q.NextBatch().size(), 10u);
-  q.FinishBatch(10);
+  codec::SharedBytes payload = LargePayload('x');
+  for (std::size_t i = 0; i < WriteQueue::kMaxChunksPerWrite + 10; ++i) q.Push("x", payload);
+  const std::size_t packet = 1 + payload.size();
+  EXPECT_EQ(q.NextBatch().size(), 2 * WriteQueue::kMaxChunksPerWrite);
+  q.FinishBatch(WriteQueue::kMaxChunksPerWrite * packet);
+  EXPECT_EQ(q.NextBatch().size(), 2 * 10u);
+  q.FinishBatch(10 * packet);
   EXPECT_TRUE(q.empty());
   EXPECT_EQ(q.queued_bytes(), 0u);
 }
@@ -46,19 +120,20 @@ TEST(WriteQueueTest, BatchIsCappedAtMaxChunks) {
 // byte, inside a header or inside a shared payload, and later packets follow.
 TEST(WriteQueueTest, ShortWriteResumesInsideThePacket) {
   WriteQueue q;
-  codec::SharedBytes payload(std::string("world"));
+  codec::SharedBytes payload = LargePayload('w');
+  const std::string world = payload.str();
   q.Push("hello", payload);
   q.Push("!", {});
-  EXPECT_EQ(Joined(q.NextBatch()), "helloworld!");
+  EXPECT_EQ(Joined(q.NextBatch()), "hello" + world + "!");
   q.FinishBatch(3);  // inside the header
-  EXPECT_EQ(q.queued_bytes(), 8u);
-  EXPECT_EQ(Joined(q.NextBatch()), "loworld!");
+  EXPECT_EQ(q.queued_bytes(), 3u + world.size());
+  EXPECT_EQ(Joined(q.NextBatch()), "lo" + world + "!");
   q.FinishBatch(4);  // inside the payload
   const auto& batch = q.NextBatch();
   ASSERT_EQ(batch.size(), 2u);
   EXPECT_EQ(batch[0].data(), payload.data() + 2);  // still the shared bytes, not a copy
-  EXPECT_EQ(Joined(batch), "rld!");
-  q.FinishBatch(3);  // exactly the end of the first packet
+  EXPECT_EQ(Joined(batch), world.substr(2) + "!");
+  q.FinishBatch(world.size() - 2);  // exactly the end of the first packet
   EXPECT_EQ(Joined(q.NextBatch()), "!");
   q.FinishBatch(1);
   EXPECT_TRUE(q.empty());
