@@ -2,15 +2,19 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <string>
 #include <utility>
 
 namespace meshmq::transport {
 
+// Followed in memory by `capacity` bytes.
 struct WriteQueue::Block {
+  std::size_t capacity;
   std::size_t used = 0;  // bytes handed out from the start
   std::size_t live = 0;  // of those, bytes of chunks still queued
-  char data[kBlockBytes];
+  bool built_in;         // Storage::first: never freed on its own
+  char* data() { return reinterpret_cast<char*>(this + 1); }
 };
 
 namespace {
@@ -20,7 +24,7 @@ namespace {
 constexpr std::size_t kPoolSize = 256;
 constexpr std::size_t kMaxPooledBatch = 2 * WriteQueue::kMaxChunksPerWrite;
 constexpr std::size_t kMaxPooledChunks = 1024;
-constexpr std::size_t kBlockPoolSize = 64;  // 256 KiB per thread at most
+constexpr std::size_t kBlockPoolSize = 16;  // 64 KiB per thread at most
 
 // Chunks popped from the front are erased in one go once they are this many and at least half
 // of the vector, so a queue that never drains completely does not grow without bound.
@@ -28,31 +32,45 @@ constexpr std::size_t kCompactAfter = 64;
 
 struct BlockPool {
   std::vector<WriteQueue::Block*> free;
-  ~BlockPool() {
-    for (WriteQueue::Block* b : free) delete b;
-  }
+  ~BlockPool();
 };
+
+void DeleteBlock(WriteQueue::Block* b);
+
+BlockPool::~BlockPool() {
+  for (WriteQueue::Block* b : free) DeleteBlock(b);
+}
 
 BlockPool& Blocks() {
   thread_local BlockPool pool;
   return pool;
 }
 
+void DeleteBlock(WriteQueue::Block* b) {
+  b->~Block();
+  ::operator delete(static_cast<void*>(b));
+}
+
 WriteQueue::Block* TakeBlock() {
   auto& free = Blocks().free;
-  if (free.empty()) return new WriteQueue::Block;
+  if (free.empty()) {
+    void* p = ::operator new(sizeof(WriteQueue::Block) + WriteQueue::kBlockBytes);
+    return new (p) WriteQueue::Block{WriteQueue::kBlockBytes, 0, 0, false};
+  }
   WriteQueue::Block* b = free.back();
   free.pop_back();
   b->used = b->live = 0;
   return b;
 }
 
+// A pooled-size block no queue needs any more (the built-in one stays with its storage).
 void GiveBlock(WriteQueue::Block* b) {
+  if (b->built_in) return;
   auto& free = Blocks().free;
   if (free.size() < kBlockPoolSize) {
     free.push_back(b);
   } else {
-    delete b;
+    DeleteBlock(b);
   }
 }
 
@@ -64,8 +82,15 @@ std::vector<std::unique_ptr<Storage>>& Pool() {
 
 }  // namespace
 
+static_assert(sizeof(WriteQueue::Block) <= 64, "Storage::first_space holds the header");
+
+WriteQueue::Storage::Storage()
+    : first(new (first_space) Block{kFirstBlockBytes, 0, 0, true}) {}
+
 WriteQueue::Storage::~Storage() {
-  for (Block* b : blocks) delete b;
+  for (Block* b : blocks) {
+    if (!b->built_in) DeleteBlock(b);
+  }
 }
 
 WriteQueue::~WriteQueue() {
@@ -77,7 +102,11 @@ WriteQueue::Block& WriteQueue::BlockFor(std::size_t n) {
   if (!s.blocks.empty()) {
     Block* last = s.blocks.back();
     if (last->live == 0) last->used = 0;  // no queued chunk points into it any more
-    if (kBlockBytes - last->used >= n) return *last;
+    if (last->capacity - last->used >= n) return *last;
+  } else if (n <= kFirstBlockBytes) {
+    s.first->used = s.first->live = 0;
+    s.blocks.push_back(s.first);
+    return *s.first;
   }
   s.blocks.push_back(TakeBlock());
   return *s.blocks.back();
@@ -108,7 +137,7 @@ void WriteQueue::Push(std::string_view head, codec::SharedBytes payload) {
   }
   const std::size_t n = head.size() + (copy_payload ? payload.size() : 0);
   Block& b = BlockFor(n);
-  char* at = b.data + b.used;
+  char* at = b.data() + b.used;
   std::memcpy(at, head.data(), head.size());
   if (copy_payload && !payload.empty()) {
     std::memcpy(at + head.size(), payload.data(), payload.size());
@@ -205,21 +234,16 @@ void WriteQueue::Clear() {
 void WriteQueue::ReleaseIfIdle() {
   if (!storage_ || storage_->writing_chunks != 0 || !empty()) return;
   Storage& s = *storage_;
-  // Every block is empty now: the pooled storage keeps one for its next user.
-  while (s.blocks.size() > 1) {
-    GiveBlock(s.blocks.back());
-    s.blocks.pop_back();
-  }
-  if (!s.blocks.empty()) s.blocks.front()->used = 0;
+  // Every block is empty now: pooled-size ones go back to the thread's pool; the storage keeps
+  // only its built-in one.
+  for (Block* b : s.blocks) GiveBlock(b);
+  s.blocks.clear();
   auto& pool = Pool<Storage>();
   if (pool.size() < kPoolSize && s.batch.capacity() <= kMaxPooledBatch &&
       s.chunks.capacity() <= kMaxPooledChunks) {
     s.batch.clear();
     s.queued_bytes = 0;  // the next connection starts from zero whatever was counted
     pool.push_back(std::move(storage_));
-  } else {
-    for (Block* b : s.blocks) GiveBlock(b);
-    s.blocks.clear();
   }
   storage_.reset();
 }

@@ -34,8 +34,12 @@ class WriteQueue {
   static constexpr std::size_t kMaxChunksPerWrite = 256;
   // Payloads up to this size are copied next to their header instead of shared.
   static constexpr std::size_t kInlinePayload = 256;
-  // Bytes per block; a header longer than a quarter of it (large v5 properties) is kept in its
-  // own allocation instead.
+  // Bytes of the block built into the (pooled) storage, enough for a few packets: a queue that
+  // only ever holds a CONNACK or a handful of messages needs no other block, so a burst of
+  // connections does not leave kBlockBytes per connection behind in the heap.
+  static constexpr std::size_t kFirstBlockBytes = 512;
+  // Bytes per further block (per-thread pool); a header longer than a quarter of it (large v5
+  // properties) is kept in its own allocation instead.
   static constexpr std::size_t kBlockBytes = 4096;
 
   WriteQueue() = default;
@@ -77,7 +81,8 @@ class WriteQueue {
     std::size_t total() const { return size + payload.size(); }
   };
   struct Storage {
-    ~Storage();  // frees its blocks
+    Storage();
+    ~Storage();  // frees its pooled-size blocks
     // Chunks [head, size) are queued. A vector rather than a deque: chunks never point into
     // themselves (their bytes are in blocks or shared), so growing it moves nothing a write is
     // reading, and its capacity is reused from write to write.
@@ -88,6 +93,8 @@ class WriteQueue {
     std::size_t front_written = 0;   // bytes of the head chunk already written (short writes)
     std::size_t writing_chunks = 0;  // chunks from head on being written now
     std::size_t queued_bytes = 0;
+    Block* first;  // the built-in block below, first in `blocks` while it holds bytes
+    alignas(std::max_align_t) char first_space[64 + kFirstBlockBytes];
   };
   // Room for n bytes at the end of the last block (a fresh block when it has none).
   Block& BlockFor(std::size_t n);

@@ -45,16 +45,29 @@ TEST(WriteQueueTest, SmallPacketsAreCopiedBackToBack) {
   WriteQueue q;
   codec::SharedBytes small(std::string("tiny"));
   std::string want;
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 50; ++i) {
     std::string head = "h" + std::to_string(i);
     q.Push(head, small);
     want += head + "tiny";
   }
+  ASSERT_LE(want.size(), WriteQueue::kFirstBlockBytes);
   EXPECT_EQ(small.block().use_count(), 1) << "the queue keeps no reference to a copied payload";
   EXPECT_EQ(q.queued_bytes(), want.size());
   const auto& batch = q.NextBatch();
   ASSERT_EQ(batch.size(), 1u);
   EXPECT_EQ(Joined(batch), want);
+  q.FinishBatch(want.size());
+  EXPECT_TRUE(q.empty());
+  // A longer burst: one buffer per block (the built-in one, then pooled ones).
+  want.clear();
+  for (int i = 0; i < 2000; ++i) {
+    std::string head = "h" + std::to_string(i);
+    q.Push(head, small);
+    want += head + "tiny";
+  }
+  const auto& more = q.NextBatch();
+  EXPECT_LE(more.size(), 2 + (want.size() - WriteQueue::kFirstBlockBytes) / (WriteQueue::kBlockBytes - 16));
+  EXPECT_EQ(Joined(more), want);
   q.FinishBatch(want.size());
   EXPECT_TRUE(q.empty());
 }
