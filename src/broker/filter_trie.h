@@ -325,29 +325,35 @@ void FilterTrie<V>::MatchImpl(std::string_view topic, F&& emit) {
   while (!stack.empty()) {
     auto [node, pos, step] = stack.back();
     stack.pop_back();
-    if (pos == kEnd) {
-      if (node->value) found(step, false, *node->value);
-      // "a/#" also matches "a" [MQTT-4.7.1-2].
-      if (Node* h = node->hash(); h && h->value) found(step, true, *h->value);
-      continue;
-    }
-    if (!node->kids) continue;  // a leaf: nothing below matches the remaining levels
-    std::size_t slash = topic.find('/', pos);
-    std::size_t len = slash == kEnd ? topic.size() - pos : slash - pos;
-    std::string_view level = topic.substr(pos, len);
-    std::size_t next = slash == kEnd ? kEnd : slash + 1;
-    // [MQTT-4.7.2-1]: no wildcard at the first level matches a '$' topic.
-    bool wildcard_ok = !(pos == 0 && !level.empty() && level.front() == '$');
-    if (wildcard_ok) {
-      if (Node* h = node->hash(); h && h->value) found(step, true, *h->value);
-      if (Node* p = node->plus()) {
-        steps.push_back(Step{step, pos, len, true});
-        stack.push_back(Pending{p, next, static_cast<int>(steps.size() - 1)});
+    // Down the literal path in place; only a '+' branch waits on the stack. Most filters have
+    // no wildcard, so a walk is usually this one loop.
+    for (;;) {
+      if (pos == kEnd) {
+        if (node->value) found(step, false, *node->value);
+        // "a/#" also matches "a" [MQTT-4.7.1-2].
+        if (Node* h = node->hash(); h && h->value) found(step, true, *h->value);
+        break;
       }
-    }
-    if (Node* child = node->Literal(level)) {
+      if (!node->kids) break;  // a leaf: nothing below matches the remaining levels
+      std::size_t slash = topic.find('/', pos);
+      std::size_t len = slash == kEnd ? topic.size() - pos : slash - pos;
+      std::string_view level = topic.substr(pos, len);
+      std::size_t next = slash == kEnd ? kEnd : slash + 1;
+      // [MQTT-4.7.2-1]: no wildcard at the first level matches a '$' topic.
+      bool wildcard_ok = !(pos == 0 && !level.empty() && level.front() == '$');
+      if (wildcard_ok) {
+        if (Node* h = node->hash(); h && h->value) found(step, true, *h->value);
+        if (Node* p = node->plus()) {
+          steps.push_back(Step{step, pos, len, true});
+          stack.push_back(Pending{p, next, static_cast<int>(steps.size() - 1)});
+        }
+      }
+      Node* child = node->Literal(level);
+      if (child == nullptr) break;
       steps.push_back(Step{step, pos, len, false});
-      stack.push_back(Pending{child, next, static_cast<int>(steps.size() - 1)});
+      node = child;
+      pos = next;
+      step = static_cast<int>(steps.size() - 1);
     }
   }
 }
