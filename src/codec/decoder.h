@@ -24,7 +24,9 @@ enum class DecodeStatus { kNeedMore, kPacket, kError };
 
 struct DecodeResult {
   DecodeStatus status = DecodeStatus::kNeedMore;
-  Packet packet;      // valid when status == kPacket
+  // Valid when status == kPacket. Starts as an empty alternative: the variant's first one,
+  // Connect, is a large struct that every decode would build and destroy for nothing.
+  Packet packet{std::in_place_type<Pingreq>};
   DecodeError error;  // valid when status == kError
 };
 
