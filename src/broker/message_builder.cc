@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "broker/broker.h"
+#include "broker/receive_time.h"
 
 namespace meshmq::broker {
 
@@ -30,7 +31,9 @@ MessagePtr MessageFromPublish(codec::Publish& publish, const std::string& client
   msg->payload = std::move(publish.payload);
   msg->qos = qos >= 0 ? static_cast<uint8_t>(qos) : publish.qos;
   msg->retain = publish.retain;
-  msg->timestamp_ms = NowMs();
+  // The kernel's receive stamp of this read (plain TCP) when there is one: no clock read per
+  // message, which was 4 % of a shard's CPU at one worker.
+  msg->timestamp_ms = ReceiveTime::Current() / 1'000'000;
   const auto& p = publish.properties;
   if (p.payload_format_indicator || p.content_type || p.response_topic || p.correlation_data ||
       !p.user_properties.empty()) {

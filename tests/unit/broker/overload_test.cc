@@ -8,6 +8,7 @@
 #include "broker/address_limiter.h"
 #include "broker/memory_account.h"
 #include "broker/message_builder.h"
+#include "broker/receive_time.h"
 #include "broker/token_bucket.h"
 #include "broker_test_util.h"
 #include "gmock/gmock.h"
@@ -122,6 +123,26 @@ TEST(MessageTest, CarriesPropertiesOnlyWhenThePublishHadSome) {
   Message c;
   c.set_properties(codec::Properties{});
   EXPECT_EQ(c.properties, nullptr);
+}
+
+// A message is stamped with the kernel's receive time of the read that carried it (no clock read
+// per message); without one (TLS, WebSocket, a task) with the clock.
+TEST(MessageTest, TimestampIsTheReadsReceiveTime) {
+  const int64_t received_ns = 1'700'000'000'123'456'789;
+  codec::Publish expiring = MakePublish("a/b", "x", 0, 0);
+  expiring.properties.message_expiry_interval = 60;
+  {
+    ReceiveTime::Scope stamp(received_ns);
+    MessagePtr m = MessageFromPublish(expiring, "c", "n");
+    EXPECT_EQ(m->timestamp_ms, received_ns / 1'000'000);
+    ASSERT_TRUE(m->expiry_at_ms.has_value());
+    EXPECT_EQ(*m->expiry_at_ms, received_ns / 1'000'000 + 60'000);  // counted from receipt
+  }
+  codec::Publish later = MakePublish("a/b", "x", 0, 0);
+  const int64_t before = NowMs();
+  MessagePtr m = MessageFromPublish(later, "c", "n");
+  EXPECT_GE(m->timestamp_ms, before);
+  EXPECT_LE(m->timestamp_ms, NowMs());
 }
 
 TEST(MemoryGuardTest, HysteresisBetweenMarks) {
