@@ -43,7 +43,9 @@ struct Message {
   // tells a forwarded message from a local one.
   std::string origin_client_id;
   std::string origin_node;
-  int64_t timestamp_ms = 0;  // when the broker accepted it (retained last-writer-wins)
+  // When the broker received it: the kernel stamp of the read that carried it when there is one
+  // (plain TCP), else the clock when it was built. Orders retained last-writer-wins.
+  int64_t timestamp_ms = 0;
   // This message's share of the node's memory account (the high-water mark), set by whoever
   // builds it (ChargeMemory) and returned when the last reference goes. Mutable only so that a
   // message built elsewhere (a cluster forward) can be charged before it is shared.
