@@ -30,25 +30,21 @@ constexpr std::size_t kBlockPoolSize = 16;  // 64 KiB per thread at most
 // of the vector, so a queue that never drains completely does not grow without bound.
 constexpr std::size_t kCompactAfter = 64;
 
+void DeleteBlock(WriteQueue::Block* b) {
+  b->~Block();
+  ::operator delete(static_cast<void*>(b));
+}
+
 struct BlockPool {
   std::vector<WriteQueue::Block*> free;
-  ~BlockPool();
+  ~BlockPool() {
+    for (WriteQueue::Block* b : free) DeleteBlock(b);
+  }
 };
-
-void DeleteBlock(WriteQueue::Block* b);
-
-BlockPool::~BlockPool() {
-  for (WriteQueue::Block* b : free) DeleteBlock(b);
-}
 
 BlockPool& Blocks() {
   thread_local BlockPool pool;
   return pool;
-}
-
-void DeleteBlock(WriteQueue::Block* b) {
-  b->~Block();
-  ::operator delete(static_cast<void*>(b));
 }
 
 WriteQueue::Block* TakeBlock() {
