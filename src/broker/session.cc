@@ -86,8 +86,8 @@ void Session::Import(SessionState state) {
   expiry_interval_s = state.expiry_interval_s;
   inflight.assign(state.inflight.begin(), state.inflight.end());
   inflight_in_id_order = true;
+  const uint16_t front = inflight.empty() ? 0 : inflight.front().packet_id;
   for (size_t i = 1; i < inflight.size() && inflight_in_id_order; ++i) {
-    uint16_t front = inflight.front().packet_id;
     inflight_in_id_order = RingDistance(front, inflight[i].packet_id) >
                            RingDistance(front, inflight[i - 1].packet_id);
   }
